@@ -1,0 +1,1062 @@
+"""The SMS command grammar: inbound text → one command value, and the texts of the replies.
+
+Pure functions; the only I/O is reading the word lists (`gateway/data/commands.toml`) once.
+The effects (consent rows, cancelled bulk messages, outbox replies) belong to `commands`.
+
+Rules of this module:
+- `parse()` never raises on any `str` and always returns exactly one command value.
+- Precedence: opt-out tier 1 → START → HELP → REG → orders → BAL → ALL → poll answer → opt-out
+  tier 2 → Other.  Tier 1 goes first because a missed opt-out is the expensive mistake (38-FZ
+  art. 18: stop "немедленно"; fines 300,000-1,000,000 RUB), while a wrong one costs one confirmation
+  SMS and a START (reliability-security.md §3.3).  Tier 2 goes after the structured commands so an
+  agent's "ВСЕМ ... стоп-цены" is a broadcast, and it needs no exact match because its effect (pause
+  bulk sending, staff review) is cheap to undo.
+- Words are compared through a "skeleton" (look-alikes resolved, Cyrillic transliterated to a lossy
+  Latin key, doubled letters collapsed), so a list entry matches its Latin transliterations and
+  look-alike spellings.  Tier 1 needs the *whole* message (minus filler words) to be a listed
+  phrase, or STOP/СТОП followed by at most a few words without a veto word.
+- Edge cases, decided: "стоп-кран сломался?" is Other (a hyphenated compound is one word);
+  "крем для стоп" is Other; "Стоп, я ошиблась в заказе" is tier 2 (veto word); "нет, спасибо" and
+  "нет" are never opt-outs (a lone НЕТ after a campaign is for the caller to route, §3.3);
+  "ОТМЕНА"/"CANCEL" alone are tier 1 as the issue lists them, "отмена заказа" is Other.
+- The parser does not know who sent the text: `Register`, `Broadcast`, `ShortOrder` and `Balance`
+  are checked against the sender's role by the caller (a customer's "Всем спасибо!" parses as a
+  Broadcast and should then go to the inbox).  Call `looks_automatic()` first and never answer
+  machine-made text (loop protection).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import string
+import tomllib
+import unicodedata
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from gateway.errors import ConfigError
+
+__all__ = [
+    "Balance", "Broadcast", "Command", "GrammarDataError", "Help", "Lang", "OptIn", "OptOut", "Order",
+    "OrderError", "OrderErrorKind", "OrderForm", "OrderLine", "Other", "Payment", "PollAnswer",
+    "REPLY_FIELDS", "Register", "ShortOrder", "Usage", "Words", "detect_lang", "load_words",
+    "looks_automatic", "normalise", "order_error_reply", "parse", "reply_text", "validate_order",
+]
+
+
+class GrammarDataError(ConfigError):
+    """The command word-list file is missing or invalid; the message names the file and the key."""
+
+
+class Lang(StrEnum):
+    """Reply language."""
+
+    RU = "ru"
+    EN = "en"
+
+
+class Payment(StrEnum):
+    """Payment letter of an Oriflame-style order: K = on credit, N = immediate payment."""
+
+    CREDIT = "credit"
+    IMMEDIATE = "immediate"
+
+
+class OrderForm(StrEnum):
+    """Which order syntax a message used (decides the example shown in an error reply)."""
+
+    FULL = "full"      # <consultant> SPO<n> K|N [R] <code> <qty> ...
+    SHORT = "short"    # ЗАКАЗ|ORDER <code> <qty> ...
+
+
+class OrderErrorKind(StrEnum):
+    """What is wrong with an order; each has a reply `order_<value>` in RU and EN."""
+
+    MISSING_CONSULTANT = "missing_consultant"
+    BAD_CONSULTANT = "bad_consultant"
+    MISSING_SPO = "missing_spo"
+    BAD_SPO = "bad_spo"
+    MISSING_PAYMENT = "missing_payment"
+    BAD_PAYMENT = "bad_payment"
+    REFUSE_BEFORE_PAYMENT = "refuse_before_payment"
+    NO_ITEMS = "no_items"
+    LETTER_FOR_CODE = "letter_for_code"
+    BAD_CODE = "bad_code"
+    MISSING_QTY = "missing_qty"
+    QTY_ZERO = "qty_zero"
+    QTY_NEGATIVE = "qty_negative"
+    QTY_NOT_NUMBER = "qty_not_number"
+    QTY_TOO_BIG = "qty_too_big"
+    TOO_MANY_ITEMS = "too_many_items"
+    UNKNOWN_CODE = "unknown_code"            # from validate_order()
+    DUPLICATE_CODE = "duplicate_code"        # from validate_order()
+    UNKNOWN_CONSULTANT = "unknown_consultant"  # from validate_order()
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """Opt-out request: tier 1 = automatic opt-out and one confirmation; tier 2 = pause and review."""
+
+    tier: int
+    matched: str   # the list entry that matched (for the consent/opt-out record)
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """START / СТАРТ / ПОДПИСАТЬСЯ: resubscribe with a fresh consent event."""
+
+    matched: str = ""
+
+
+@dataclass(frozen=True)
+class Help:
+    """HELP / ПОМОЩЬ / СПРАВКА / INFO / "?": reply with the commands."""
+
+
+@dataclass(frozen=True)
+class Register:
+    """REG <name> [<inviter phone or agent code>]; inviter is E.164 (+7…) or an upper-case code."""
+
+    name: str
+    inviter: str | None = None
+
+    @property
+    def inviter_is_phone(self) -> bool:
+        """True when the inviter was given as a phone number."""
+        return self.inviter is not None and self.inviter.startswith("+")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One product line: a catalogue code (digits) and a quantity (1..max_qty)."""
+
+    code: str
+    qty: int
+
+
+@dataclass(frozen=True)
+class Order:
+    """Oriflame-style order `<consultant> SPO<n> K|N [R] <code> <qty> …`."""
+
+    consultant: str          # digits, or E.164 "+7…" when given as a phone
+    spo: str                 # digits
+    payment: Payment
+    refuse_reserve: bool
+    lines: tuple[OrderLine, ...]
+
+    @property
+    def consultant_is_phone(self) -> bool:
+        """True when the consultant was identified by phone number."""
+        return self.consultant.startswith("+")
+
+
+@dataclass(frozen=True)
+class ShortOrder:
+    """`ЗАКАЗ|ORDER <code> <qty> …` from a registered customer."""
+
+    lines: tuple[OrderLine, ...]
+
+
+@dataclass(frozen=True)
+class Balance:
+    """BAL / БАЛАНС."""
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """ALL <text> / ВСЕМ <text> from an agent; `text` is as typed, keyword removed."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class PollAnswer:
+    """A reply matching one of the open poll's options; `option` is that option exactly as given."""
+
+    option: str
+    raw: str
+    normalised: str
+
+
+@dataclass(frozen=True)
+class OrderError:
+    """What is wrong with an order; `token` is what was typed, `position` the 1-based item number."""
+
+    kind: OrderErrorKind
+    form: OrderForm
+    token: str = ""
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A command keyword with missing arguments; `key` is the reply explaining its syntax."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Other:
+    """Anything else: goes to the staff inbox, no automatic reply."""
+
+
+Command: TypeAlias = (
+    OptOut | OptIn | Help | Register | Order | ShortOrder | Balance | Broadcast | PollAnswer
+    | OrderError | Usage | Other
+)
+
+# ---------------------------------------------------------------------------------------------
+# Text normalisation
+
+# Look-alike pairs after case-folding (Latin → Cyrillic).  b/в, h/н, m/м, t/т are upper-case
+# look-alikes (B/В, H/Н, M/М, T/Т); after case-folding they still mark a mistyped letter.
+_LAT_TO_CYR = dict(zip("abcehkmoptxy", "авсенкмортху"))
+_CYR_TO_LAT = {c: l for l, c in _LAT_TO_CYR.items()}
+# Letters of other scripts that people (or phone keyboards) use as Latin/Cyrillic letters.
+_CONFUSABLES = str.maketrans({
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "α": "a", "ε": "e", "ι": "i",
+    "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ν": "v",
+    "і": "i", "І": "I", "ј": "j", "Ј": "J", "ѕ": "s", "Ѕ": "S", "ԁ": "d", "һ": "h", "ӏ": "l",
+    "є": "е", "Є": "Е", "ў": "у", "Ў": "У", "№": " ",
+})
+_PREFIX_RE = re.compile(r"^\s*(?:(?:re|fwd?|fw|отв|пересл)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])['’`ʼ‘](?=[^\W\d_])")
+_LONE_HYPHEN_RE = re.compile(r"(?<![^\W\d_])-|-(?![^\W\d_])")
+_SEPARATOR_RE = re.compile(r"[^\w-]|_")
+_BREVE = "\u0306"   # keeps й (и + breve) through the accent stripping
+
+
+def _is_cyr(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def _is_lat(ch: str) -> bool:
+    return "a" <= ch <= "z"
+
+
+def _clean(text: str) -> str:
+    """Prefix-stripped, NFKC, case-folded text with accents, ё and format characters removed."""
+    text = _PREFIX_RE.sub("", text.translate(_CONFUSABLES))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    decomposed = unicodedata.normalize("NFD", text)
+    kept = "".join(
+        ch for ch in decomposed
+        if ch == _BREVE or unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cs", "Co")
+    )
+    return unicodedata.normalize("NFC", kept).translate(_CONFUSABLES)
+
+
+def _split_words(text: str) -> list[str]:
+    """Words of cleaned text: punctuation → spaces, in-word apostrophes dropped, in-word hyphens kept."""
+    text = _APOSTROPHE_RE.sub("", text)
+    text = _SEPARATOR_RE.sub(" ", text)
+    text = _LONE_HYPHEN_RE.sub(" ", text)
+    return text.split()
+
+
+def _script_counts(word: str) -> tuple[int, int, int, int]:
+    """(unambiguous Cyrillic, unambiguous Latin, all Cyrillic, all Latin) letter counts."""
+    uc = ul = ac = al = 0
+    for ch in word:
+        if _is_cyr(ch):
+            ac += 1
+            uc += ch not in _CYR_TO_LAT
+        elif _is_lat(ch):
+            al += 1
+            ul += ch not in _LAT_TO_CYR
+    return uc, ul, ac, al
+
+
+def _resolve(words: Sequence[str], force: str | None = None) -> list[str]:
+    """Map look-alike letters of each word to the word's script ("cyr"/"lat").
+
+    A word's script is the majority of its unambiguous letters (П, Ш, S, N …), then of all its
+    letters.  A word made only of look-alikes (HET, OTMEHA) takes the message's majority script,
+    or `force` when given, or its own letters' majority; a tie goes to Cyrillic (Russian office).
+    """
+    counts = [_script_counts(w) for w in words]
+    msg_c = sum(c[0] for c in counts)
+    msg_l = sum(c[1] for c in counts)
+    msg_pref = "cyr" if msg_c > msg_l else "lat" if msg_l > msg_c else None
+    out: list[str] = []
+    for word, (uc, ul, ac, al) in zip(words, counts):
+        if ac == 0 and al == 0:
+            out.append(word)
+            continue
+        if uc or ul:
+            target = "cyr" if uc > ul else "lat" if ul > uc else ("cyr" if ac >= al else "lat")
+        else:
+            target = force or msg_pref or ("cyr" if ac >= al else "lat")
+        table = _LAT_TO_CYR if target == "cyr" else _CYR_TO_LAT
+        out.append("".join(table.get(ch, ch) for ch in word))
+    return out
+
+
+def normalise(text: str) -> str:
+    """Case-folded words of `text` with "Re:" stripped, ё→е, punctuation gone, look-alikes resolved."""
+    return " ".join(_resolve(_split_words(_clean(text))))
+
+
+def _readings(text: str) -> list[list[str]]:
+    """The normalised words, plus the readings with all-look-alike words forced to each script."""
+    words = _split_words(_clean(text))
+    readings = [_resolve(words)]
+    for force in ("cyr", "lat"):
+        alt = _resolve(words, force)
+        if alt not in readings:
+            readings.append(alt)
+    if len(words) >= 3 and all(len(w) == 1 for w in words):   # "С Т О П", "s.t.o.p"
+        readings.append(_resolve(["".join(words)]))
+    return readings
+
+
+def detect_lang(text: str, default: Lang = Lang.EN) -> Lang:
+    """Reply language of a message: RU when it has more Cyrillic than Latin letters, else EN."""
+    letters = normalise(text)
+    cyr = sum(_is_cyr(ch) for ch in letters)
+    lat = sum(_is_lat(ch) for ch in letters)
+    if cyr > lat:
+        return Lang.RU
+    if lat > cyr:
+        return Lang.EN
+    return default
+
+
+# Cyrillic → lossy Latin key; Latin spellings of the same sounds are folded by _SKELETON_RULES.
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh",
+    "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})
+# Applied in order: digraphs first (upper-case placeholders cannot occur in case-folded input).
+_SKELETON_RULES = (
+    ("shch", "S"), ("sch", "S"), ("sh", "S"), ("ch", "C"), ("zh", "Z"), ("kh", "h"), ("ph", "f"),
+    ("ck", "k"), ("x", "h"), ("w", "v"), ("q", "k"), ("c", "k"),
+    ("ya", "a"), ("ja", "a"), ("ia", "a"), ("yu", "u"), ("ju", "u"), ("iu", "u"),
+    ("yo", "e"), ("jo", "e"), ("ye", "e"), ("je", "e"), ("y", "i"), ("j", "i"), ("-", ""),
+)
+_REPEAT_RE = re.compile(r"(.)\1+")
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton(word: str) -> str:
+    """Lossy Latin key of one normalised word: хватит, hvatit, xvatit, khvatit → "hvatit"."""
+    key = word.translate(_TRANSLIT)
+    for old, new in _SKELETON_RULES:
+        key = key.replace(old, new)
+    if any(ch.isalpha() for ch in key):
+        key = key.replace("0", "o")
+    return _REPEAT_RE.sub(r"\1", key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Word lists
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """A compiled word pattern: skeleton words, each exact or prefix, optionally anchored."""
+
+    source: str
+    anchored: bool
+    words: tuple[tuple[str, bool], ...]   # (skeleton, is_prefix)
+
+    def find(self, skels: Sequence[str]) -> int:
+        """Index of the first match in `skels`, or -1."""
+        n = len(self.words)
+        starts = range(1) if self.anchored else range(len(skels) - n + 1)
+        for i in starts:
+            if i + n > len(skels):
+                break
+            if all(
+                skels[i + j].startswith(w) if prefix else skels[i + j] == w
+                for j, (w, prefix) in enumerate(self.words)
+            ):
+                return i
+        return -1
+
+
+@dataclass(frozen=True)
+class Words:
+    """The loaded, compiled word lists and reply texts."""
+
+    source: str
+    tier1: Mapping[str, str]            # phrase key → phrase as listed
+    fillers: frozenset[str]
+    stop_prefix: Mapping[str, str]
+    max_words_after_stop: int
+    stop_prefix_veto: tuple[_Pattern, ...]
+    tier2: tuple[_Pattern, ...]
+    tier2_ignore: tuple[_Pattern, ...]
+    optin: Mapping[str, str]
+    help: Mapping[str, str]
+    register: frozenset[str]
+    order: frozenset[str]
+    order_skip: frozenset[str]
+    order_trailing: frozenset[str]
+    max_qty: int
+    max_lines: int
+    balance: Mapping[str, str]
+    broadcast: frozenset[str]
+    poll_yes: frozenset[str]
+    poll_no: frozenset[str]
+    poll_fillers: frozenset[str]
+    automatic: tuple[_Pattern, ...]
+    replies: Mapping[str, Mapping[Lang, str]]
+
+
+_EXAMPLE = ("example",)
+_ITEM = ("token", "position", "example", "max_qty", "max_lines")
+#: Every reply key and the placeholders its texts may use.
+REPLY_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "example_full": (), "example_short": (),
+    "optout": (), "optin": (), "help": (),
+    "reg_welcome": ("name",), "reg_already": ("name",), "reg_usage": (),
+    "reg_agent_notify": ("name", "phone"),
+    "order_accepted": ("order_id", "items"), "not_registered": (), "balance": ("balance",),
+    "broadcast_sent": ("count",), "broadcast_usage": (), "broadcast_not_agent": (),
+    "poll_thanks": (),
+    **{f"order_{kind.value}": _ITEM + ("codes",) for kind in OrderErrorKind},
+}
+
+_SECTIONS: Mapping[str, frozenset[str]] = {
+    "version": frozenset(),
+    "optout": frozenset({"tier1", "fillers", "stop_prefix", "max_words_after_stop", "stop_prefix_veto",
+                         "tier2", "tier2_ignore"}),
+    "optin": frozenset({"keywords"}), "help": frozenset({"keywords"}),
+    "register": frozenset({"keywords"}), "balance": frozenset({"keywords"}),
+    "broadcast": frozenset({"keywords"}),
+    "order": frozenset({"keywords", "skip_words", "trailing_words", "max_qty", "max_lines"}),
+    "poll": frozenset({"yes", "no", "fillers"}),
+    "automatic": frozenset({"patterns"}),
+    "replies": frozenset(REPLY_FIELDS),
+}
+
+
+def _word_skeletons(phrase: str) -> list[str]:
+    return [_skeleton(w) for w in _resolve(_split_words(_clean(phrase)))]
+
+
+class _Loader:
+    """Reads one TOML document, checking keys and types; errors name the file and the key."""
+
+    def __init__(self, source: str, data: Mapping[str, Any]) -> None:
+        self.source = source
+        self.data = data
+        for section, value in data.items():
+            if section not in _SECTIONS:
+                self.fail(section, "unknown section")
+            keys = _SECTIONS[section]
+            if keys and not isinstance(value, dict):
+                self.fail(section, "must be a table")
+            if keys:
+                for key in value:
+                    if key not in keys:
+                        self.fail(f"{section}.{key}", "unknown key")
+
+    def fail(self, key: str, why: str) -> None:
+        raise GrammarDataError(f"{self.source}: {key}: {why}")
+
+    def strings(self, section: str, key: str) -> tuple[str, ...]:
+        value = self.data.get(section, {}).get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            self.fail(f"{section}.{key}", f"expected a non-empty list of non-empty strings, found {value!r}")
+        return tuple(value)
+
+    def integer(self, section: str, key: str, low: int, high: int) -> int:
+        value = self.data.get(section, {}).get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            self.fail(f"{section}.{key}", f"expected an integer {low}..{high}, found {value!r}")
+        return value
+
+    def keys(self, section: str, key: str, fillers: frozenset[str] = frozenset()) -> dict[str, str]:
+        """Phrase key (filler-free skeletons, spaces removed) → phrase as listed."""
+        out: dict[str, str] = {}
+        for phrase in self.strings(section, key):
+            core = "".join(s for s in _word_skeletons(phrase) if s not in fillers)
+            if not core:
+                self.fail(f"{section}.{key}", f"{phrase!r} is empty once filler words are dropped")
+            out.setdefault(core, phrase)
+        return out
+
+    def word_set(self, section: str, key: str) -> frozenset[str]:
+        return frozenset(" ".join(_word_skeletons(p)) for p in self.strings(section, key))
+
+    def patterns(self, section: str, key: str) -> tuple[_Pattern, ...]:
+        out = []
+        for source in self.strings(section, key):
+            text = source.strip()
+            anchored = text.startswith("^")
+            parts: list[tuple[str, bool]] = []
+            for raw in text.lstrip("^").split():
+                prefix = raw.endswith("*")
+                skels = _word_skeletons(raw.rstrip("*"))
+                if len(skels) != 1 or not skels[0]:
+                    self.fail(f"{section}.{key}", f"{source!r}: {raw!r} is not one word")
+                parts.append((skels[0], prefix))
+            out.append(_Pattern(source, anchored, tuple(parts)))
+        return tuple(out)
+
+    def poll_keys(self, key: str) -> frozenset[str]:
+        return frozenset(k for v in self.strings("poll", key) for k in _poll_keys(v, frozenset()))
+
+    def replies(self) -> dict[str, dict[Lang, str]]:
+        table = self.data.get("replies")
+        if not isinstance(table, dict):
+            self.fail("replies", "missing table")
+        out: dict[str, dict[Lang, str]] = {}
+        for key, allowed in REPLY_FIELDS.items():
+            entry = table.get(key)
+            if not isinstance(entry, dict):
+                self.fail(f"replies.{key}", "missing table with ru and en texts")
+            out[key] = {}
+            for lang in Lang:
+                text = entry.get(lang.value)
+                if not isinstance(text, str) or not text.strip():
+                    self.fail(f"replies.{key}.{lang.value}", f"expected a non-empty string, found {text!r}")
+                try:
+                    fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+                except ValueError as exc:
+                    self.fail(f"replies.{key}.{lang.value}", f"bad braces: {exc}")
+                unknown = fields - set(allowed)
+                if unknown:
+                    self.fail(f"replies.{key}.{lang.value}",
+                              f"unknown placeholder(s) {sorted(unknown)}; allowed: {list(allowed)}")
+                out[key][lang] = text
+            extra = set(entry) - {lang.value for lang in Lang}
+            if extra:
+                self.fail(f"replies.{key}", f"unknown key(s) {sorted(extra)}")
+        return out
+
+    def build(self) -> Words:
+        fillers = self.word_set("optout", "fillers")
+        return Words(
+            source=self.source,
+            tier1=self.keys("optout", "tier1", fillers),
+            fillers=fillers,
+            stop_prefix=self.keys("optout", "stop_prefix"),
+            max_words_after_stop=self.integer("optout", "max_words_after_stop", 0, 20),
+            stop_prefix_veto=self.patterns("optout", "stop_prefix_veto"),
+            tier2=self.patterns("optout", "tier2"),
+            tier2_ignore=self.patterns("optout", "tier2_ignore"),
+            optin=self.keys("optin", "keywords", fillers),
+            help=self.keys("help", "keywords", fillers),
+            register=self.word_set("register", "keywords"),
+            order=self.word_set("order", "keywords"),
+            order_skip=self.word_set("order", "skip_words"),
+            order_trailing=self.word_set("order", "trailing_words"),
+            max_qty=self.integer("order", "max_qty", 1, 9999),
+            max_lines=self.integer("order", "max_lines", 1, 1000),
+            balance=self.keys("balance", "keywords", fillers),
+            broadcast=self.word_set("broadcast", "keywords"),
+            poll_yes=self.poll_keys("yes"),
+            poll_no=self.poll_keys("no"),
+            poll_fillers=self.word_set("poll", "fillers"),
+            automatic=self.patterns("automatic", "patterns"),
+            replies=self.replies(),
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def load_words(path: str | Path | None = None) -> Words:
+    """Load and compile the word lists (default: the packaged commands.toml); cached per path.
+
+    Staff-edited copies are loaded by path; call `load_words.cache_clear()` after editing one.
+    """
+    try:
+        if path is None:
+            resource = resources.files("gateway") / "data" / "commands.toml"
+            source, raw = "gateway/data/commands.toml", resource.read_text(encoding="utf-8")
+        else:
+            source, raw = str(path), Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GrammarDataError(f"{path}: cannot read: {exc}") from exc
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise GrammarDataError(f"{source}: not valid TOML: {exc}") from exc
+    return _Loader(source, data).build()
+
+
+# ---------------------------------------------------------------------------------------------
+# Opt-out, keywords, automatic text
+
+
+def _find_any(patterns: Iterable[_Pattern], skels: Sequence[str]) -> _Pattern | None:
+    for pattern in patterns:
+        if pattern.find(skels) >= 0:
+            return pattern
+    return None
+
+
+def _tier1(readings: Sequence[Sequence[str]], w: Words) -> str | None:
+    """The tier-1 entry the message is, or None."""
+    for words in readings:
+        skels = [_skeleton(x) for x in words]
+        core = [s for s in skels if s not in w.fillers]
+        if not core:
+            continue
+        phrase = w.tier1.get("".join(core))
+        if phrase is not None:
+            return phrase
+        stop = w.stop_prefix.get(core[0])
+        if stop is not None and len(core) - 1 <= w.max_words_after_stop:
+            if _find_any(w.stop_prefix_veto, core[1:]) is None:
+                return stop
+    return None
+
+
+def _tier2(readings: Sequence[Sequence[str]], w: Words) -> str | None:
+    """The tier-2 pattern found in the message, or None."""
+    for words in readings:
+        skels = [_skeleton(x) for x in words]
+        for ignore in w.tier2_ignore:
+            while (i := ignore.find(skels)) >= 0:
+                del skels[i:i + len(ignore.words)]
+        found = _find_any(w.tier2, skels)
+        if found is not None:
+            return found.source
+    return None
+
+
+def _keyword(readings: Sequence[Sequence[str]], keys: Mapping[str, str], w: Words) -> str | None:
+    """The keyword the whole message is (filler words aside), or None."""
+    for words in readings:
+        core = "".join(s for s in (_skeleton(x) for x in words) if s not in w.fillers)
+        if core in keys:
+            return keys[core]
+    return None
+
+
+def _first_word_in(readings: Sequence[Sequence[str]], keys: frozenset[str]) -> bool:
+    return any(words and _skeleton(words[0]) in keys for words in readings)
+
+
+def looks_automatic(text: str, *, words: Words | None = None) -> bool:
+    """True when the text looks machine-made (auto-reply, operator notice, delivery report…)."""
+    w = words or load_words()
+    for reading in _readings(text)[:2]:
+        if _find_any(w.automatic, [_skeleton(x) for x in reading]) is not None:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Orders
+
+_PHONE_HEAD_RE = re.compile(
+    r"^\s*(?:\+7|8|7)[\s()-]*(\d{3})[\s()-]*(\d{3})[\s-]*(\d{2})[\s-]*(\d{2})(?=\s|$|[,;:])"
+)
+_DIGIT_JOIN_RE = re.compile(r"(?<=\d)\s*[x×х*]\s*(?=\d)|(?<=\d)-(?=\d)")
+_DECIMAL_RE = re.compile(r"(?<=\d)[.,](?=\d)")
+_ORDER_SEP_RE = re.compile(r"[^\w+\-\u2024]|_")
+_SIGN_RE = re.compile(r"(?<!\S)([+-])(?=\d)|[+-]")
+_UNIT_RE = re.compile(r"^(-?\d+)(?:шт|штук|штуки|штука|pcs|pc|x|х)$|^[xх×*](\d+)$")
+_SPO_RE = re.compile(r"^[sсc][pпр][oо0](\d*)([^\W\d_]{0,3})$")
+_DIGITS_RE = re.compile(r"^\d+$")
+_CREDIT = frozenset("kк")
+_IMMEDIATE = frozenset("nнh")          # Н is the Cyrillic look-alike of H, typed for N
+_REFUSE = frozenset("rрp")             # Р is the Cyrillic look-alike of P, typed for R
+_NUMBER_WORDS = frozenset({
+    "один", "одна", "два", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять",
+    "десять", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+})
+_ORDER_WORD_RE = re.compile(r"^[^\W\d_]+$")
+
+
+def _order_chunks(text: str) -> list[str]:
+    """Tokens of an order message: digit runs (sign kept), "+7…" phones, words, SPO chunks."""
+    s = _clean(text)
+    head = _PHONE_HEAD_RE.match(s)
+    phone = ""
+    if head:
+        phone = "+7" + "".join(head.groups())
+        s = s[head.end():]
+    s = _DIGIT_JOIN_RE.sub(" ", s)
+    s = _DECIMAL_RE.sub("\u2024", s)        # one-dot leader: keeps "2.5" one token
+    s = _ORDER_SEP_RE.sub(" ", s)
+    s = _SIGN_RE.sub(lambda m: " " + m.group(1) if m.group(1) else " ", s)
+    chunks = [phone] if phone else []
+    for chunk in s.split():
+        unit = _UNIT_RE.match(chunk)
+        chunks.append(unit.group(1) or unit.group(2) if unit else chunk)
+    return chunks
+
+
+def _digitish(token: str) -> str:
+    """A code typed with the letter O for zero ("31О34") read as digits; other tokens unchanged."""
+    if any(ch.isdigit() for ch in token):
+        mapped = token.replace("о", "0").replace("o", "0")
+        if _DIGITS_RE.match(mapped):
+            return mapped
+    return token
+
+
+def _letter_key(token: str) -> str:
+    return _skeleton(token) if _ORDER_WORD_RE.match(token) else ""
+
+
+def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[OrderLine, ...] | OrderError:
+    """Parse `<code> <qty>` pairs; the first problem is returned as an OrderError."""
+    lines: list[OrderLine] = []
+    i = 0
+    n = len(chunks)
+
+    def skip(j: int) -> int:
+        while j < n and _letter_key(chunks[j]) in w.order_skip:
+            j += 1
+        return j
+
+    while True:
+        i = skip(i)
+        if i >= n:
+            break
+        if all(_letter_key(c) in w.order_trailing | w.order_skip for c in chunks[i:]):
+            break
+        position = len(lines) + 1
+        if position > w.max_lines:
+            return OrderError(OrderErrorKind.TOO_MANY_ITEMS, form, str(w.max_lines), position)
+        token = chunks[i]
+        code = _digitish(token)
+        if not _DIGITS_RE.match(code):
+            has_letter = any(ch.isalpha() for ch in token)
+            kind = OrderErrorKind.LETTER_FOR_CODE if has_letter else OrderErrorKind.BAD_CODE
+            return OrderError(kind, form, token.replace("\u2024", "."), position)
+        if not 4 <= len(code) <= 6:
+            return OrderError(OrderErrorKind.BAD_CODE, form, token, position)
+        i = skip(i + 1)
+        if i >= n:
+            return OrderError(OrderErrorKind.MISSING_QTY, form, code, position)
+        qty = chunks[i]
+        if _DIGITS_RE.match(qty):
+            if len(qty) >= 4:   # a code where the quantity belongs: the previous code has none
+                return OrderError(OrderErrorKind.MISSING_QTY, form, code, position)
+            value = int(qty)
+            if value == 0:
+                return OrderError(OrderErrorKind.QTY_ZERO, form, qty, position)
+            if value > w.max_qty:
+                return OrderError(OrderErrorKind.QTY_TOO_BIG, form, qty, position)
+        elif qty.startswith("-") and _DIGITS_RE.match(qty[1:]):
+            kind = OrderErrorKind.QTY_ZERO if int(qty[1:]) == 0 else OrderErrorKind.QTY_NEGATIVE
+            return OrderError(kind, form, qty, position)
+        else:
+            return OrderError(OrderErrorKind.QTY_NOT_NUMBER, form, qty.replace("\u2024", "."), position)
+        lines.append(OrderLine(code, value))
+        i += 1
+    if not lines:
+        return OrderError(OrderErrorKind.NO_ITEMS, form)
+    return tuple(lines)
+
+
+def _payment_letters(token: str) -> tuple[Payment | None, bool, bool] | None:
+    """(payment, refuse, refuse_came_first) for a letter chunk like "k", "н", "kr", "rk"; else None."""
+    if not 1 <= len(token) <= 2 or not token.isalpha():
+        return None
+    pay: Payment | None = None
+    refuse = refuse_first = False
+    for ch in token:
+        if ch in _CREDIT or ch in _IMMEDIATE:
+            if pay is not None:
+                return None
+            pay = Payment.CREDIT if ch in _CREDIT else Payment.IMMEDIATE
+        elif ch in _REFUSE:
+            if refuse:
+                return None
+            refuse = True
+            refuse_first = pay is None
+        else:
+            return None
+    return pay, refuse, refuse_first
+
+
+def _is_orderish(token: str) -> bool:
+    return bool(re.match(r"^[+-]?\d+$", token)) or _payment_letters(token) is not None
+
+
+def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
+    """The chunks of a full-form order (an ORDER keyword in front dropped), or None."""
+    if chunks and _letter_key(chunks[0]) in w.order and len(chunks) > 2 and _SPO_RE.match(chunks[2]):
+        chunks = chunks[1:]
+    if not chunks:
+        return None
+    has_digit = any(ch.isdigit() for c in chunks for ch in c)
+    if _SPO_RE.match(chunks[0]) and has_digit:
+        return list(chunks)
+    if len(chunks) > 1 and _SPO_RE.match(chunks[1]) and any(ch.isdigit() for ch in chunks[0]):
+        return list(chunks)
+    if (len(chunks) >= 3 and re.match(r"^\+?\d{5,}$", chunks[0])
+            and all(_is_orderish(c) for c in chunks[1:])):
+        return list(chunks)
+    return None
+
+
+def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
+    """Parse `<consultant> SPO<n> K|N [R] <code> <qty> …` (chunks from _looks_like_full_order)."""
+    full = OrderForm.FULL
+    first = chunks[0]
+    if _SPO_RE.match(first):
+        return OrderError(OrderErrorKind.MISSING_CONSULTANT, full, first)
+    if first.startswith("+7") and len(first) == 12:
+        consultant = first
+    elif re.match(r"^[78]\d{10}$", first):
+        consultant = "+7" + first[1:]
+    elif _DIGITS_RE.match(first) and 6 <= len(first) <= 9:
+        consultant = first
+    else:
+        return OrderError(OrderErrorKind.BAD_CONSULTANT, full, first)
+    rest = chunks[1:]
+    spo_match = _SPO_RE.match(rest[0]) if rest else None
+    if spo_match is None:
+        return OrderError(OrderErrorKind.MISSING_SPO, full, rest[0] if rest else "")
+    spo, glued = spo_match.groups()
+    rest = rest[1:]
+    if not spo:
+        if glued or not rest:
+            return OrderError(OrderErrorKind.BAD_SPO, full, chunks[1].upper())
+        nxt = re.match(r"^(\d+)([^\W\d_]{0,3})$", rest[0])
+        if nxt is None:
+            return OrderError(OrderErrorKind.BAD_SPO, full, f"{chunks[1]} {rest[0]}".upper())
+        spo, glued = nxt.groups()
+        rest = rest[1:]
+    if len(spo) > 10:
+        return OrderError(OrderErrorKind.BAD_SPO, full, spo)
+    if glued:
+        rest = [glued, *rest]
+    if not rest:
+        return OrderError(OrderErrorKind.MISSING_PAYMENT, full)
+    letters = _payment_letters(rest[0])
+    if letters is None:
+        if _ORDER_WORD_RE.match(rest[0]) and len(rest[0]) <= 3:
+            return OrderError(OrderErrorKind.BAD_PAYMENT, full, rest[0].upper())
+        return OrderError(OrderErrorKind.MISSING_PAYMENT, full, rest[0])
+    pay, refuse, refuse_first = letters
+    letters_token, rest = rest[0], rest[1:]
+    if pay is None:   # an R with no K/N in the same chunk
+        follow = _payment_letters(rest[0]) if rest else None
+        if follow is not None and follow[0] is not None:
+            return OrderError(OrderErrorKind.REFUSE_BEFORE_PAYMENT, full, f"{letters_token} {rest[0]}".upper())
+        return OrderError(OrderErrorKind.MISSING_PAYMENT, full, rest[0] if rest else "")
+    if refuse_first:
+        return OrderError(OrderErrorKind.REFUSE_BEFORE_PAYMENT, full, letters_token.upper())
+    if not refuse and rest:
+        follow = _payment_letters(rest[0])
+        if follow is not None and follow[0] is None:
+            refuse = True
+            rest = rest[1:]
+    lines = _parse_lines(rest, full, w)
+    if isinstance(lines, OrderError):
+        return lines
+    return Order(consultant, spo, pay, refuse, lines)
+
+
+def _parse_short_order(chunks: list[str], w: Words) -> ShortOrder | OrderError | None:
+    """Parse `ЗАКАЗ <code> <qty> …`; None when the rest reads as prose ("заказ 12345 пришёл?")."""
+    rest = chunks[1:]
+    for token in rest:
+        if _ORDER_WORD_RE.match(token) and len(token) > 2:
+            key = _skeleton(token)
+            if key not in w.order_skip and key not in w.order_trailing and token not in _NUMBER_WORDS:
+                return None
+    if rest and not any(ch.isdigit() for c in rest for ch in c):
+        return None
+    lines = _parse_lines(rest, OrderForm.SHORT, w)
+    if isinstance(lines, OrderError):
+        return lines
+    return ShortOrder(lines)
+
+
+Catalogue: TypeAlias = Mapping[str, Any] | Container[str] | Callable[[str], object]
+
+
+def _known(lookup: Catalogue, key: str) -> bool:
+    if callable(lookup):
+        return bool(lookup(key))
+    return key in lookup
+
+
+def validate_order(
+    order: Order | ShortOrder,
+    catalogue: Catalogue,
+    *,
+    consultants: Catalogue | None = None,
+) -> list[OrderError]:
+    """Catalogue checks: unknown consultant, every unknown code and every repeated code, in order."""
+    form = OrderForm.FULL if isinstance(order, Order) else OrderForm.SHORT
+    errors: list[OrderError] = []
+    if isinstance(order, Order) and consultants is not None and not _known(consultants, order.consultant):
+        errors.append(OrderError(OrderErrorKind.UNKNOWN_CONSULTANT, form, order.consultant))
+    seen: set[str] = set()
+    for position, line in enumerate(order.lines, start=1):
+        if line.code in seen:
+            errors.append(OrderError(OrderErrorKind.DUPLICATE_CODE, form, line.code, position))
+            continue
+        seen.add(line.code)
+        if not _known(catalogue, line.code):
+            errors.append(OrderError(OrderErrorKind.UNKNOWN_CODE, form, line.code, position))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Register, broadcast, poll
+
+_FIRST_WORD_RE = re.compile(r"^[\W_]*[^\W_]+(?:-[^\W_]+)*")
+_TAIL_PHONE_RE = re.compile(r"(\+?\d[\d\s()-]{8,18}\d)\s*$")
+_CODE_RE = re.compile(r"^[^\W_]{1,12}$")
+_NAME_MAX = 60
+
+
+def _after_keyword(text: str) -> str:
+    """The raw text after the first word (the keyword), separators after it removed."""
+    stripped = _PREFIX_RE.sub("", text)
+    m = _FIRST_WORD_RE.match(stripped)
+    rest = stripped[m.end():] if m else ""
+    return rest.lstrip(" \t\r\n:,.;-—–!")
+
+
+def _phone_e164(digits: str) -> str | None:
+    if len(digits) == 11 and digits[0] in "78":
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":
+        return "+7" + digits
+    return None
+
+
+def _parse_register(text: str) -> Register | Usage:
+    rest = unicodedata.normalize("NFKC", _after_keyword(text)).strip()
+    inviter: str | None = None
+    tail = _TAIL_PHONE_RE.search(rest)
+    if tail:
+        phone = _phone_e164(re.sub(r"\D", "", tail.group(1)))
+        if phone:
+            inviter, rest = phone, rest[:tail.start()]
+    tokens = [t.strip(".,;:!?\"'«»()") for t in re.split(r"[\s,;]+", rest)]
+    tokens = [t for t in tokens if t]
+    if inviter is None and len(tokens) > 1 and _CODE_RE.match(tokens[-1]) \
+            and any(ch.isdigit() for ch in tokens[-1]):
+        code = tokens.pop().casefold()
+        inviter = "".join(_CYR_TO_LAT.get(ch, ch) for ch in code).upper()
+    name = " ".join(tokens)[:_NAME_MAX].strip()
+    if not any(ch.isalpha() for ch in name):
+        return Usage("reg_usage")
+    return Register(name, inviter)
+
+
+def _poll_keys(text: str, fillers: frozenset[str]) -> set[str]:
+    """Comparison keys of a poll option or reply: skeleton and look-alike-folded forms."""
+    words = [x for x in _resolve(_split_words(_clean(text))) if _skeleton(x) not in fillers]
+    if not words:
+        bare = text.strip()
+        return {bare} if bare else set()
+    folded = " ".join("".join(_CYR_TO_LAT.get(ch, ch) for ch in x) for x in words)
+    return {" ".join(_skeleton(x) for x in words), "~" + folded}
+
+
+def _match_poll(text: str, options: Sequence[str], w: Words) -> str | None:
+    reply = _poll_keys(text, w.poll_fillers)
+    if not reply:
+        return None
+    for option in options:
+        keys = _poll_keys(option, w.poll_fillers)
+        if reply & keys:
+            return option
+        for group in (w.poll_yes, w.poll_no):
+            if keys & group and reply & group:
+                return option
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# parse
+
+
+def parse(text: str, *, poll_options: Sequence[str] = (), words: Words | None = None) -> Command:
+    """The command an inbound SMS carries (see the module docstring for precedence)."""
+    w = words or load_words()
+    readings = _readings(text)
+    base = readings[0]
+    if not base:
+        if _PREFIX_RE.sub("", text).strip() == "?":
+            return Help()
+        option = _match_poll(text, poll_options, w) if poll_options else None
+        return PollAnswer(option, text, "") if option is not None else Other()
+    matched = _tier1(readings, w)
+    if matched is not None:
+        return OptOut(1, matched)
+    if (matched := _keyword(readings, w.optin, w)) is not None:
+        return OptIn(matched)
+    if _keyword(readings, w.help, w) is not None:
+        return Help()
+    if _first_word_in(readings, w.register):
+        return _parse_register(text)
+    chunks = _order_chunks(text)
+    full = _looks_like_full_order(chunks, w)
+    if full is not None:
+        return _parse_full_order(full, w)
+    if _first_word_in(readings, w.order) and chunks:
+        short = _parse_short_order(chunks, w)
+        if short is not None:
+            return short
+    if _keyword(readings, w.balance, w) is not None:
+        return Balance()
+    if _first_word_in(readings, w.broadcast):
+        body = _after_keyword(text).strip()
+        return Broadcast(body) if body else Usage("broadcast_usage")
+    if poll_options:
+        option = _match_poll(text, poll_options, w)
+        if option is not None:
+            return PollAnswer(option, text, " ".join(base))
+    matched = _tier2(readings, w)
+    if matched is not None:
+        return OptOut(2, matched)
+    return Other()
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+
+_TOKEN_MAX = 12
+_CODES_MAX = 6
+
+
+def reply_text(key: str, lang: Lang, *, words: Words | None = None, **values: object) -> str:
+    """The reply `key` in `lang` with its placeholders filled; extra values are ignored."""
+    w = words or load_words()
+    try:
+        template = w.replies[key][Lang(lang)]
+    except KeyError:
+        raise KeyError(f"no reply {key!r}; known: {sorted(w.replies)}") from None
+    fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+    missing = fields - set(values)
+    if missing:
+        raise KeyError(f"reply {key!r} needs {sorted(missing)}")
+    return template.format_map({f: values[f] for f in fields})
+
+
+def _cut(token: str) -> str:
+    return token if len(token) <= _TOKEN_MAX else token[: _TOKEN_MAX - 1] + "…"
+
+
+def order_error_reply(
+    errors: OrderError | Sequence[OrderError], lang: Lang, *, words: Words | None = None
+) -> str:
+    """One reply for an order's errors: the first error, with every unknown code listed together."""
+    w = words or load_words()
+    errs = [errors] if isinstance(errors, OrderError) else list(errors)
+    if not errs:
+        raise ValueError("order_error_reply() needs at least one error")
+    first = errs[0]
+    codes = [_cut(e.token) for e in errs if e.kind == first.kind]
+    shown = ", ".join(codes[:_CODES_MAX]) + (" …" if len(codes) > _CODES_MAX else "")
+    example_key = "example_full" if first.form == OrderForm.FULL else "example_short"
+    return reply_text(
+        f"order_{first.kind.value}", lang, words=w,
+        token=_cut(first.token), position=first.position or 1, codes=shown,
+        example=reply_text(example_key, lang, words=w), max_qty=w.max_qty, max_lines=w.max_lines,
+    )
