@@ -606,7 +606,7 @@ class AtEngine:
         """Register `cmd` as pending and return the bytes to write (`cmd` + CR)."""
         if self._pending is not None:
             raise AtUsageError(f"{self._pending.command!r} is still pending; abandon() it first")
-        cmd = cmd.strip()
+        cmd = cmd.strip(" \t")
         if not cmd:
             raise ValueError("empty command")
         _check_text(cmd, "command", "\r\n\x1a\x1b")
