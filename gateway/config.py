@@ -218,7 +218,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Validator]]] = {
         WebConfig,
         {
             "bind": _bind,
-            "port": _int(1, 65535),
+            "port": _int(0, 65535),  # 0: any free port (tests)
             "allowed_hosts": _hosts,
             "session_idle_minutes": _int(1, 24 * 60),
             "session_absolute_hours": _int(1, 24 * 30),

@@ -64,8 +64,8 @@ port = "/dev/ttyUSB2"
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        ('[web]\nport = "eighty"', ["[web] port", '"eighty"', "integer from 1 to 65535"]),
-        ("[web]\nport = 0", ["[web] port = 0", "integer"]),
+        ('[web]\nport = "eighty"', ["[web] port", '"eighty"', "integer from 0 to 65535"]),
+        ("[web]\nport = 70000", ["[web] port = 70000", "integer"]),
         ('[web]\nprot = 80', ["unknown key 'prot'", "[web]", "port"]),
         ('[office]\ntimezone = "Moscow"', ["timezone", '"Moscow"', "IANA time zone"]),
         ('[office]\ndefault_region = "XX"', ["default_region", '"XX"', "two-letter"]),

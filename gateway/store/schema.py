@@ -87,6 +87,7 @@ CREATE TABLE outbox (
     expires_at REAL,
     parts_total INTEGER,
     encoding TEXT,
+    concat_ref INTEGER,
     last_error TEXT,
     created_by TEXT,
     created_at REAL NOT NULL, updated_at REAL NOT NULL,

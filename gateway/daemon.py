@@ -1,0 +1,103 @@
+"""The composition root: config → logging → database → modem workers → web server; signals; systemd notify."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gateway import notify, store
+from gateway.config import Config
+
+log = logging.getLogger("gateway.daemon")
+
+
+@dataclass
+class Daemon:
+    """A running gateway; `start()` returns once everything is up, `stop()` shuts it down in order."""
+
+    config: Config
+    clock: Callable[[], float] = time.time
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+    web_server: object | None = None
+    supervisor: object | None = None
+    clock_ok: Callable[[], bool] | None = None
+
+    def start(self) -> None:
+        """Open and check the database, recover after a crash, start the workers and the web server."""
+        db = store.connect(self.config.database.path, check=True)
+        try:
+            self._recover(db)
+        finally:
+            db.close()
+        self._start_workers()
+        self._start_web()
+
+    def _recover(self, db) -> None:
+        from gateway import outbox
+
+        outbox.recover_after_crash(db, self.config, now=self.clock())
+
+    def _start_workers(self) -> None:
+        from gateway import worker
+
+        supervisor = worker.Supervisor(self.config, clock=self.clock, stopping=self.stopping,
+                                       clock_ok=self.clock_ok)
+        supervisor.start()
+        self.supervisor = supervisor
+        self._stops.append(supervisor.stop)
+
+    def _start_web(self) -> None:
+        from gateway.web import server
+
+        self.web_server = server.serve(self.config, clock=self.clock)
+        self._stops.append(self.web_server.close)
+
+    def healthy(self) -> bool:
+        """Workers and the web server are alive (the systemd watchdog is fed only then)."""
+        web = self.web_server
+        return bool(self.supervisor and self.supervisor.healthy()) and (web is None or web.thread.is_alive())
+
+    def stop(self) -> None:
+        """Stop accepting work, let workers finish their current command, close everything."""
+        self.stopping.set()
+        for stop in reversed(self._stops):
+            try:
+                stop()
+            except Exception:  # a failing stop must not keep the others from running
+                log.exception("error while stopping")
+        self._stops.clear()
+
+
+def run(config: Config) -> int:
+    """`smsgw run`: start, tell systemd READY, feed the watchdog, stop on SIGTERM/SIGINT."""
+    daemon = Daemon(config)
+    wake = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        daemon.stopping.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    daemon.start()
+    notify.notify("READY=1\nSTATUS=running")
+    log.info("smsgw running: %d modem(s) configured, web on %s:%d", len(config.modems), config.web.bind,
+             config.web.port)
+    interval = notify.watchdog_interval() or 5.0
+    while not daemon.stopping.is_set():
+        wake.wait(interval)
+        if daemon.healthy():
+            notify.notify("WATCHDOG=1")
+        else:
+            log.error("a worker or the web server stopped responding; withholding the watchdog ping")
+    notify.notify("STOPPING=1")
+    daemon.stop()
+    log.info("smsgw stopped")
+    return 0
