@@ -75,8 +75,14 @@ def bytewise(data: bytes) -> list[bytes]:
     return [data[i : i + 1] for i in range(len(data))]
 
 
-def run(script: Sequence[Step], split: Splitter = whole, **engine_kwargs: Any) -> list[Event]:
-    """Play a script against a fresh engine and return every event, checking the bytes written."""
+def run(
+    script: Sequence[Step], split: Splitter = whole, *, timeouts: bool = False, **engine_kwargs: Any
+) -> list[Event]:
+    """Play a script against a fresh engine and return every event, checking the bytes written.
+
+    With `timeouts`, a command issued while another is pending abandons that one first, as the
+    session does when its timer expires.
+    """
     engine = AtEngine(**engine_kwargs)
     events: list[Event] = []
     for step in script:
@@ -84,6 +90,8 @@ def run(script: Sequence[Step], split: Splitter = whole, **engine_kwargs: Any) -
             for chunk in split(step):
                 events += engine.feed(chunk)
         elif isinstance(step, Cmd):
+            if timeouts and engine.pending is not None:
+                engine.abandon()
             assert engine.command(step.text, expect_prompt=step.prompt) == step.text.encode() + b"\r"
         elif isinstance(step, Data):
             assert engine.send_data(step.payload) == step.payload.encode() + b"\x1a"
