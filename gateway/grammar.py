@@ -338,10 +338,13 @@ _TRANSLIT = str.maketrans({
 # Applied in order: digraphs first (upper-case placeholders cannot occur in case-folded input).
 _SKELETON_RULES = (
     ("shch", "S"), ("sch", "S"), ("sh", "S"), ("ch", "C"), ("zh", "Z"), ("kh", "h"), ("ph", "f"),
-    ("ck", "k"), ("x", "h"), ("w", "v"), ("q", "k"), ("c", "k"),
-    ("ya", "a"), ("ja", "a"), ("ia", "a"), ("yu", "u"), ("ju", "u"), ("iu", "u"),
-    ("yo", "e"), ("jo", "e"), ("ye", "e"), ("je", "e"), ("y", "i"), ("j", "i"), ("-", ""),
+    ("ck", "k"), ("x", "h"), ("w", "v"), ("q", "k"), ("c", "k"), ("-", ""),
 )
+# Then the soft/iotated vowels, each in one pass so that every spelling lands on the same key:
+# я/ya/ja/ia/iya → a, ю/yu/ju/iu → u, ё/yo/jo/io → e, е/ye/je → e, й/ы/y/j → i.
+_I_RUN_RE = re.compile(r"[iyj]+")
+_IO_RE = re.compile(r"io")
+_I_VOWEL_RE = re.compile(r"i(?=[aeu])")
 _REPEAT_RE = re.compile(r"(.)\1+")
 
 
@@ -351,6 +354,7 @@ def _skeleton(word: str) -> str:
     key = word.translate(_TRANSLIT)
     for old, new in _SKELETON_RULES:
         key = key.replace(old, new)
+    key = _I_VOWEL_RE.sub("", _IO_RE.sub("e", _I_RUN_RE.sub("i", key)))
     if any(ch.isalpha() for ch in key):
         key = key.replace("0", "o")
     return _REPEAT_RE.sub(r"\1", key)
@@ -1040,7 +1044,8 @@ def reply_text(key: str, lang: Lang, *, words: Words | None = None, **values: ob
 
 
 def _cut(token: str) -> str:
-    return token if len(token) <= _TOKEN_MAX else token[: _TOKEN_MAX - 1] + "…"
+    # "..." not "…": an ellipsis is outside GSM 03.38 and would turn an English reply into UCS-2.
+    return token if len(token) <= _TOKEN_MAX else token[: _TOKEN_MAX - 3] + "..."
 
 
 def order_error_reply(
@@ -1053,7 +1058,7 @@ def order_error_reply(
         raise ValueError("order_error_reply() needs at least one error")
     first = errs[0]
     codes = [_cut(e.token) for e in errs if e.kind == first.kind]
-    shown = ", ".join(codes[:_CODES_MAX]) + (" …" if len(codes) > _CODES_MAX else "")
+    shown = ", ".join(codes[:_CODES_MAX]) + (" ..." if len(codes) > _CODES_MAX else "")
     example_key = "example_full" if first.form == OrderForm.FULL else "example_short"
     return reply_text(
         f"order_{first.kind.value}", lang, words=w,
