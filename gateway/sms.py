@@ -21,7 +21,8 @@ D4  The default alphabet has '`' at 0x5F where TS 23.038 §6.2.1 has '§', and t
 D5  `encodeSmsSubmitPdu` writes the concatenation reference into TP-MR too (and fails for
     references > 255); we send TP-MR 00 so the modem assigns it (transcripts T3).
 D6  GSM-7 decoding ignores TP-UDL: the CR that TS 23.038 §6.1.2.3.1 puts into 7 spare bits comes
-    back as a trailing '\\r', and octets after the user data would be decoded as text.
+    back as a trailing '\\r', and octets after the user data would be decoded as text. We trust
+    TP-UDL exactly and strip nothing, so a CR the sender counted in TP-UDL stays text.
 D7  Malformed input escapes as StopIteration, IndexError, TypeError or strptime's ValueError, and a
     zero-length originating address skips its type-of-address octet; `decode` raises PduError only.
 """
@@ -373,6 +374,8 @@ def _gsm7_user_data(septets: bytearray, udh: bytes) -> tuple[int, bytes]:
     udl = header_septets + len(septets)
     if udl % 8 == 7:
         # TS 23.038 §6.1.2.3.1: 7 spare bits in the last octet carry CR, so they are not read as '@'.
+        # (A wanted final CR on an octet boundary is not doubled: receivers that trust TP-UDL show it
+        # once, and a doubled CR could show as an extra line break in the middle of a joined text.)
         septets = septets + bytes([_CR])
     # packSeptets(padBits=p) shifts the first septet left by 7 − p bits, so p = 7 − fill.
     packed = bytes(packSeptets(septets, padBits=(7 - fill_bits) % 7))
@@ -457,11 +460,10 @@ class _UserData:
     concat: Concat | None
     septets: tuple[int, ...] = ()  # GSM-7 text septets, unpacked
     octets: bytes = b""  # UCS-2 or 8-bit text octets
-    trailing_cr: int = 0  # CR septets that are padding, not text (TS 23.038 §6.1.2.3.1)
 
     def text(self) -> str:
         if self.alphabet == ENCODING_GSM7:
-            return _gsm7_decode(self.septets[: len(self.septets) - self.trailing_cr])
+            return _gsm7_decode(self.septets)
         if self.alphabet == ENCODING_UCS2:
             return _ucs2_decode(self.octets)
         return self.octets.decode("latin-1")
@@ -634,13 +636,8 @@ def _decode_user_data(udl: int, data: bytes, alphabet: str, udhi: bool) -> _User
             skip = -(-header_octets * 8 // 7)  # header plus fill bits, in septets
             if skip > udl:
                 raise PduError(f"user data header of {header_octets} octets does not fit TP-UDL {udl}")
-        text = tuple(septets[skip:])
-        # TS 23.038 §6.1.2.3.1: a CR in 7 spare bits is padding; a sender that counted it gives
-        # UDL 8n ending in CR, and a wanted final CR on an octet boundary is sent doubled (8n+1).
-        trailing = 0
-        if text and text[-1] == _CR and (udl % 8 == 0 or (udl % 8 == 1 and text[-2:] == (_CR, _CR))):
-            trailing = 1
-        return _UserData(ENCODING_GSM7, concat, septets=text, trailing_cr=trailing)
+        # Septets past TP-UDL (a CR in 7 spare bits, TS 23.038 §6.1.2.3.1) are never read.
+        return _UserData(ENCODING_GSM7, concat, septets=tuple(septets[skip:]))
     if len(data) < udl:
         raise PduError(f"user data has {len(data)} octets but TP-UDL says {udl}")
     payload = data[:udl]
@@ -795,7 +792,7 @@ def join_parts(parts: Iterable[Deliver]) -> str:
             return
         if run[0].alphabet == ENCODING_GSM7:
             # Joined as septets, so an escape pair a sender split across parts stays one character.
-            pieces.append(_gsm7_decode([c for ud in run for c in ud.septets[: len(ud.septets) - ud.trailing_cr]]))
+            pieces.append(_gsm7_decode([code for ud in run for code in ud.septets]))
         elif run[0].alphabet == ENCODING_UCS2:
             pieces.append(_ucs2_decode(b"".join(ud.octets for ud in run)))
         else:

@@ -460,13 +460,12 @@ def test_d6_cr_padding_in_spare_bits_is_not_text() -> None:
     assert sms.decode(deliver).text == "Hello!!"
 
 
-def test_d6_cr_counted_in_udl_is_stripped_but_a_doubled_wanted_cr_keeps_one() -> None:
-    counted = gsm7_codes("Hello!!") + [0x0D]  # a sender that counted its CR padding: UDL 8
-    assert sms.decode(deliver_pdu(pack(counted), 8)).text == "Hello!!"
-    wanted = gsm7_codes("Hello!!\r") + [0x0D]  # wanted final CR on an octet boundary is sent twice: UDL 9
-    assert sms.decode(deliver_pdu(pack(wanted), 9)).text == "Hello!!\r"
-    mid = gsm7_codes("Hi\r")  # a CR that is not at a boundary is text
-    assert sms.decode(deliver_pdu(pack(mid), 3)).text == "Hi\r"
+def test_d6_a_cr_inside_tp_udl_is_text() -> None:
+    boundary = gsm7_codes("000\f€\r")  # 8 septets ending in CR on an octet boundary (found by fuzzing)
+    assert sms.decode(deliver_pdu(pack(boundary), 8)).text == "000\f€\r"
+    for text in ("000\f€\r", "Hello!\r", "A" * 152 + "\r" + "B" * 20):
+        pdus = sms.encode_submit(RECIPIENT, text, reference=3)
+        assert sms.join_parts([sms.decode(as_deliver(p.hex)) for p in pdus]) == text  # type: ignore[list-item]
 
 
 def test_d6_octets_after_user_data_are_ignored() -> None:
