@@ -44,6 +44,8 @@ Rules (references: modem-behaviour.md §0, §1, §5, §9, §10; 3GPP TS 27.007 �
    response.  In PDU form the body is the next hex line: URCs in between stay URCs and other
    lines are Garbage (python-gsmmodem puts a junk line inside a +CMGL reply).  In text form the
    next line is the body whatever it says (even `OK` or blank); text-mode status reports have none.
+   (A text-mode body spanning several lines keeps only its first line as the body; the rest become
+   information lines.  PDU mode, which the gateway uses, has no such ambiguity.)
 10. Undecodable input never raises: a line that is not UTF-8 or holds control characters is
     Garbage, as is an unexpected line (no command pending and no URC shape) and a final code that
     nothing waits for.  SMS bodies and URC data are decoded as UTF-8 with a Latin-1 fallback.
@@ -728,19 +730,19 @@ class AtEngine:
         p = self._pending
 
         if self._urc_wait is not None:
-            name, header, kind = self._urc_wait
+            waiting, header, kind = self._urc_wait
             if kind is _Body.TEXT:
                 self._urc_wait = None
-                out.append(Urc(name, header, text))
+                out.append(Urc(waiting, header, text))
                 return
             s = text.strip()
             if not s:
                 return
             self._urc_wait = None
             if _HEX.fullmatch(s):
-                out.append(Urc(name, header, s))
+                out.append(Urc(waiting, header, s))
                 return
-            out.append(Urc(name, header, None))
+            out.append(Urc(waiting, header, None))
 
         if p is not None and p.body is _Body.TEXT:
             p.body = None

@@ -29,7 +29,8 @@ def _blocks() -> list[tuple[str, tuple[Step, ...]]]:
     if not TRANSCRIPTS.exists():
         return []
     out: list[tuple[str, tuple[Step, ...]]] = []
-    section, lines, inside, count = "", [], False, 0
+    section, inside, count = "", False, 0
+    lines: list[str] = []
     for line in TRANSCRIPTS.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
             section, count = line[3:].split(".")[0], 0
