@@ -44,8 +44,9 @@ Rules (references: modem-behaviour.md §0, §1, §5, §9, §10; 3GPP TS 27.007 �
    response.  In PDU form the body is the next hex line: URCs in between stay URCs and other
    lines are Garbage (python-gsmmodem puts a junk line inside a +CMGL reply).  In text form the
    next line is the body whatever it says (even `OK` or blank); text-mode status reports have none.
-   (A text-mode body spanning several lines keeps only its first line as the body; the rest become
-   information lines.  PDU mode, which the gateway uses, has no such ambiguity.)
+   (A text-mode body of several lines keeps only its first line as the body; later ones are read
+   as ordinary lines, so one reading `OK` would end the reply early.  PDU mode, which the gateway
+   uses, has no such ambiguity; modem-behaviour.md §4.1.)
 10. Undecodable input never raises: a line that is not UTF-8 or holds control characters is
     Garbage, as is an unexpected line (no command pending and no URC shape) and a final code that
     nothing waits for.  SMS bodies and URC data are decoded as UTF-8 with a Latin-1 fallback.
