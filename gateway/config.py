@@ -247,9 +247,9 @@ _MODEM_KEYS: dict[str, Validator] = {
     "pin": _pin,
     "profile": _nonempty,
     "baudrate": _int(300, 4_000_000),
-    "per_minute": _int(1, 1000),
-    "per_hour": _int(1, 100_000),
-    "per_day": _int(1, 1_000_000),
+    "per_minute": _int(1, 60_000),
+    "per_hour": _int(1, 3_600_000),
+    "per_day": _int(1, 100_000_000),
 }
 
 

@@ -200,16 +200,19 @@ class ModemWorker(threading.Thread):
                 self._check_health()
             if mono >= self._next_sweep:
                 self._sweep()
-            wait = 1.0
-            if mono >= self._next_send:
-                result = outbox.claim(self.db, self.modem_id, w.clock(), self.rules)
+            now = w.clock()
+            gap = policy.spacing(self.caps.per_minute, self._rng)
+            if self._next_send - now > 2 * gap:  # the wall clock stepped back: don't stall on it
+                self._next_send = now
+            if now >= self._next_send:
+                result = outbox.claim(self.db, self.modem_id, now, self.rules)
                 if isinstance(result, outbox.Claimed):
                     self._send(result)
-                    self._next_send = w.monotonic() + policy.spacing(self.caps.per_minute, self._rng)
+                    self._next_send = w.clock() + gap
                     continue
                 wait = result.wait
             else:
-                wait = self._next_send - mono
+                wait = min(self._next_send - now, 1.0)
             if w.wake.is_set():
                 w.wake.clear()
                 continue
