@@ -317,9 +317,9 @@ class SimModem:
         storage = self.profile.storage
         return Session(echo=self.profile.echo_default, cnmi=cnmi, mems=(storage, storage, storage))  # type: ignore[arg-type]
 
-    def start(self) -> None:
-        """Open a fresh pty and start answering on it (power-up)."""
-        master, slave = pty.openpty()
+    def start(self, fds: tuple[int, int] | None = None) -> None:
+        """Open a fresh pty (or use `fds`) and start answering on it (power-up)."""
+        master, slave = fds or pty.openpty()
         tty.setraw(slave)  # no line discipline echo or CR mapping between us and the client
         os.set_blocking(master, False)
         self._wake_r, self._wake_w = os.pipe()
@@ -385,8 +385,11 @@ class SimModem:
 
     def replug(self) -> str:
         """Plug back in under a new pty path; re-point its symlink; return the new path."""
+        # Open the new pty before releasing the old one so the kernel cannot hand out the same
+        # number: a re-plugged USB modem whose old node is still held gets a new name too.
+        fds = pty.openpty()
         self.stop()
-        self.start()
+        self.start(fds)
         self.network.relink(self)
         log.info("modem%d replugged at %s", self.index, self._path)
         return self._path
