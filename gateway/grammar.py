@@ -661,7 +661,7 @@ _PHONE_HEAD_RE = re.compile(
 _DIGIT_JOIN_RE = re.compile(r"(?<=\d)\s*[x×х*]\s*(?=\d)|(?<=\d)-(?=\d)")
 _DECIMAL_RE = re.compile(r"(?<=\d)[.,](?=\d)")
 _ORDER_SEP_RE = re.compile(r"[^\w+\-\u2024]|_")
-_SIGN_RE = re.compile(r"(?<!\S)([+-])(?=\d)|[+-]")
+_SIGN_RE = re.compile(r"(?<!\S)(?P<sign>[+-])(?=\d)|(?<=[^\W\d_])(?P<hyphen>-)(?=[^\W\d_])|[+-]")
 _UNIT_RE = re.compile(r"^(-?\d+)(?:шт|штук|штуки|штука|pcs|pc|x|х)$|^[xх×*](\d+)$")
 _SPO_RE = re.compile(r"^[sсc][pпр][oо0](\d*)([^\W\d_]{0,3})$")
 _DIGITS_RE = re.compile(r"^\d+$")
@@ -672,7 +672,7 @@ _NUMBER_WORDS = frozenset({
     "один", "одна", "два", "две", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять",
     "десять", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 })
-_ORDER_WORD_RE = re.compile(r"^[^\W\d_]+$")
+_ORDER_WORD_RE = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)*$")
 
 
 def _order_chunks(text: str) -> list[str]:
@@ -686,7 +686,7 @@ def _order_chunks(text: str) -> list[str]:
     s = _DIGIT_JOIN_RE.sub(" ", s)
     s = _DECIMAL_RE.sub("\u2024", s)        # one-dot leader: keeps "2.5" one token
     s = _ORDER_SEP_RE.sub(" ", s)
-    s = _SIGN_RE.sub(lambda m: " " + m.group(1) if m.group(1) else " ", s)
+    s = _SIGN_RE.sub(lambda m: " " + m["sign"] if m["sign"] else m["hyphen"] or " ", s)
     chunks = [phone] if phone else []
     for chunk in s.split():
         unit = _UNIT_RE.match(chunk)
