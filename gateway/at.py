@@ -48,7 +48,8 @@ Rules (references: modem-behaviour.md §0, §1, §5, §9, §10; 3GPP TS 27.007 �
    as ordinary lines, so one reading `OK` would end the reply early.  PDU mode, which the gateway
    uses, has no such ambiguity; modem-behaviour.md §4.1.)
 10. Undecodable input never raises: a line that is not UTF-8 or holds control characters is
-    Garbage, as is an unexpected line (no command pending and no URC shape) and a final code that
+    Garbage (but an echo, final code, URC or expected answer right after the last bad byte is
+    kept, so noise glued to `OK` costs no timeout), as is an unexpected line (no command pending and no URC shape) and a final code that
     nothing waits for.  SMS bodies and URC data are decoded as UTF-8 with a Latin-1 fallback.
 11. `abandon()` (host timeout) forgets the pending command.  Its late reply must not answer the next
     one: if the modem was echoing, everything before the next command's echo is Garbage (and its
@@ -758,7 +759,7 @@ class AtEngine:
             p.lines.append(s)
             return
         if not clean or _CONTROL.search(s):
-            out.append(Garbage(raw))
+            self._on_dirty(raw, p, out)
             return
 
         if p is not None and not p.info_started and p.phase in (_Phase.COMMAND, _Phase.DATA_SENT):
@@ -800,6 +801,22 @@ class AtEngine:
             out.append(Garbage(raw))
             return
         self._response_line(p, name, s, out)
+
+    def _on_dirty(self, raw: bytes, p: _Pending | None, out: list[Event]) -> None:
+        """Line noise: keep a recognisable tail after the last bad byte (SIM800 before auto-baud sync, §10.2)."""
+        cut = max((i + 1 for i, b in enumerate(raw) if b >= 0x80 or (b < 0x20 and b != 0x09) or b == 0x7F), default=0)
+        tail = raw[cut:].decode("ascii").strip()
+        name = _line_name(tail)
+        if tail and (
+            self._final(tail, p) is not None
+            or self._urc_name(tail, name, p) is not None
+            or (p is not None and not p.guard and self._answers(p, name, tail))
+            or (p is not None and not p.info_started and p.echo_target.upper().startswith(tail.upper()))
+        ):
+            out.append(Garbage(raw[:cut]))
+            self._on_line(raw[cut:], out)
+            return
+        out.append(Garbage(raw))
 
     def _final(self, s: str, p: _Pending | None) -> Final | None:
         """The final result code in line `s`, or None."""

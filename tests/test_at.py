@@ -508,6 +508,23 @@ CASES = [
         (Garbage(b"\xff\xfe\x00\x80"), Garbage(b"\xc3("), ok("AT")),
     ),
     Case(
+        "noise-glued-to-meaningful-lines",  # the simulator's garbage knob lands right before a reply
+        (
+            Cmd("AT+CSQ"),
+            b"\xff\xfe\x00junk\x80AT+CSQ\r\r\n\x00+CSQ: 9,99\r\n\xffRING\r\n\xfe\xfenoise\r\n\r\n\xff\xffOK\r\n",
+        ),
+        (
+            Garbage(b"\xff\xfe\x00junk\x80"),
+            Echo("AT+CSQ"),
+            Garbage(b"\x00"),
+            Garbage(b"\xff"),
+            Urc("RING", "RING"),
+            Garbage(b"\xfe\xfenoise"),
+            Garbage(b"\xff\xff"),
+            ok("AT+CSQ", "+CSQ: 9,99"),
+        ),
+    ),
+    Case(
         "stray-final-codes",
         (b"\r\nOK\r\n\r\nERROR\r\n\r\nhuawei\r\n",),
         (Garbage(b"OK"), Garbage(b"ERROR"), Garbage(b"huawei")),
