@@ -40,6 +40,9 @@ from gsmmodem.pdu import Concatenation, decodeSemiOctets, encodeSemiOctets, pack
 from phonenumbers import timezone as phonenumbers_timezone
 
 __all__ = [
+    "ENCODING_8BIT",
+    "ENCODING_GSM7",
+    "ENCODING_UCS2",
     "Concat",
     "Deliver",
     "DeliveryClass",

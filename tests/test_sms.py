@@ -347,13 +347,39 @@ def test_emoji_heavy_text_round_trips(text: str) -> None:
     _check_round_trip(text, 200, True, 24)
 
 
+def _t_units(text: str, encoding: Encoding) -> int:
+    if encoding is Encoding.GSM7:
+        return len(gsm7_codes(text))
+    return len(text.encode("utf-16-be")) // 2
+
+
 @FAST
-@given(st.text(max_size=600))
-def test_split_is_consistent_with_plan(text: str) -> None:
+@given(st.one_of(st.text(max_size=600), st.text(alphabet=GSM7_ALPHABET, max_size=600)))
+def test_split_is_greedy_and_consistent_with_plan(text: str) -> None:
     parts = sms.split(text)
     plan = sms.plan(text)
     assert "".join(parts) == text and len(parts) == plan.parts
-    assert 0 <= plan.units_left < plan.units_per_part or plan.units_left == 0 or plan.parts == 1
+    assert plan.units == _t_units(text, plan.encoding)
+    assert plan.units_left == plan.units_per_part - _t_units(parts[-1], plan.encoding)
+    for part, following in zip(parts, parts[1:]):
+        # every part is full: the next part's first character would not have fitted
+        assert _t_units(part, plan.encoding) <= plan.units_per_part
+        assert _t_units(part + following[0], plan.encoding) > plan.units_per_part
+
+
+@FAST
+@given(st.one_of(st.text(alphabet=GSM7_ALPHABET.replace("§", "").replace("\f", ""), max_size=400),
+                 st.text(alphabet=st.characters(max_codepoint=0xFFFF, exclude_categories=["Cs"]), max_size=300)))
+def test_gsmmodem_decoder_agrees_where_it_is_correct(text: str) -> None:
+    for pdu in sms.encode_submit(RECIPIENT, text, reference=77):
+        parsed = read_submit(pdu.hex)
+        if parsed["dcs"] == 0 and parsed["udl"] % 8 == 7:
+            continue  # upstream reads the CR in the spare bits as text (D6)
+        theirs = upstream.decodeSmsPdu(pdu.hex)
+        assert theirs["text"] == parsed["text"] and theirs["number"] == RECIPIENT
+        if pdu.total > 1:
+            (concat,) = theirs["udh"]
+            assert (concat.reference, concat.parts, concat.number) == (77, pdu.total, pdu.part)
 
 
 # --- Defects of gsmmodem.pdu 0.13 and our fixes ----------------------------------------------------
