@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from gateway.errors import ConfigError
 
@@ -465,7 +465,7 @@ class _Loader:
                     if key not in keys:
                         self.fail(f"{section}.{key}", "unknown key")
 
-    def fail(self, key: str, why: str) -> None:
+    def fail(self, key: str, why: str) -> NoReturn:
         raise GrammarDataError(f"{self.source}: {key}: {why}")
 
     def strings(self, section: str, key: str) -> tuple[str, ...]:
@@ -911,7 +911,9 @@ def validate_order(
 # Register, broadcast, poll
 
 _FIRST_WORD_RE = re.compile(r"^[\W_]*[^\W_]+(?:-[^\W_]+)*")
-_TAIL_PHONE_RE = re.compile(r"(\+?\d[\d\s()-]{8,18}\d)\s*$")
+_PHONE_ANYWHERE_RE = re.compile(
+    r"(?<![\d+])(\+?[78][\s()-]*\d{3}[\s()-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}|9\d{9})(?!\d)"
+)
 _CODE_RE = re.compile(r"^[^\W_]{1,12}$")
 _NAME_MAX = 60
 
@@ -933,19 +935,21 @@ def _phone_e164(digits: str) -> str | None:
 
 
 def _parse_register(text: str) -> Register | Usage:
-    rest = unicodedata.normalize("NFKC", _after_keyword(text)).strip()
+    """REG <name> [<inviter>]: the inviter is a phone (anywhere) or a token with digits (agent code)."""
+    rest = unicodedata.normalize("NFKC", _after_keyword(text))
     inviter: str | None = None
-    tail = _TAIL_PHONE_RE.search(rest)
-    if tail:
-        phone = _phone_e164(re.sub(r"\D", "", tail.group(1)))
-        if phone:
-            inviter, rest = phone, rest[:tail.start()]
+    phone = _PHONE_ANYWHERE_RE.search(rest)
+    if phone:
+        inviter = _phone_e164(re.sub(r"\D", "", phone.group(1)))
+        rest = rest[:phone.start()] + " " + rest[phone.end():]
     tokens = [t.strip(".,;:!?\"'«»()") for t in re.split(r"[\s,;]+", rest)]
     tokens = [t for t in tokens if t]
-    if inviter is None and len(tokens) > 1 and _CODE_RE.match(tokens[-1]) \
-            and any(ch.isdigit() for ch in tokens[-1]):
-        code = tokens.pop().casefold()
-        inviter = "".join(_CYR_TO_LAT.get(ch, ch) for ch in code).upper()
+    if inviter is None:
+        for i, token in enumerate(tokens):
+            if _CODE_RE.match(token) and any(ch.isdigit() for ch in token):
+                code = tokens.pop(i).casefold()
+                inviter = "".join(_CYR_TO_LAT.get(ch, ch) for ch in code).upper()
+                break
     name = " ".join(tokens)[:_NAME_MAX].strip()
     if not any(ch.isalpha() for ch in name):
         return Usage("reg_usage")

@@ -94,6 +94,8 @@ def test_balance(text: str) -> None:
     ("REG: Иван Сидоров, A12", Register("Иван Сидоров", "A12")),
     ("рег Мария а7", Register("Мария", "A7")),           # Cyrillic а in a code → Latin
     ("Re: REG Olga 1234567", Register("Olga", "1234567")),
+    ("РЕГ 89161234567 Анна", Register("Анна", "+79161234567")),
+    ("РЕГ A12 Анна Ли", Register("Анна Ли", "A12")),
 ])
 def test_register(text: str, expected: Register) -> None:
     assert parse(text) == expected
@@ -125,7 +127,7 @@ def test_broadcast_without_text_asks_for_usage(text: str) -> None:
     assert parse(text) == Usage("broadcast_usage")
 
 
-@pytest.mark.parametrize("text", ["", "   ", "привет", "Где мой заказ?", "🙂", "1"])
+@pytest.mark.parametrize("text", ["", "   ", "привет", "Где мой заказ?", "🙂", "1", "Подписка?"])
 def test_anything_else_is_other(text: str) -> None:
     assert parse(text) == Other()
 
