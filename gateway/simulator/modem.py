@@ -872,6 +872,7 @@ class SimModem:
         i = 0
         n = len(command)
         if not command.strip():
+            self._dispatch("", "", lines)
             return
         while i < n:
             ch = command[i]
@@ -933,7 +934,7 @@ class SimModem:
     def _gate(self, name: str) -> None:
         """SIM lock and SIM-busy checks before a command runs (TS 27.007 §8.3)."""
         session = self.session
-        if session.cfun_busy > 0 and name != "":
+        if session.cfun_busy > 0:
             session.cfun_busy -= 1
             raise _Fail("cme", 515)
         sms = name in _SMS_COMMANDS
