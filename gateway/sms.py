@@ -21,8 +21,9 @@ D4  The default alphabet has '`' at 0x5F where TS 23.038 §6.2.1 has '§', and t
 D5  `encodeSmsSubmitPdu` writes the concatenation reference into TP-MR too (and fails for
     references > 255); we send TP-MR 00 so the modem assigns it (transcripts T3).
 D6  GSM-7 decoding ignores TP-UDL: the CR that TS 23.038 §6.1.2.3.1 puts into 7 spare bits comes
-    back as a trailing '\\r', and octets after the user data would be decoded as text. We trust
-    TP-UDL exactly and strip nothing, so a CR the sender counted in TP-UDL stays text.
+    back as a trailing '\\r', a final '@' (septet 0) that ends on an octet boundary is lost, and
+    octets after the user data would be decoded as text. We read exactly TP-UDL septets and strip
+    nothing, so a CR the sender counted in TP-UDL stays text.
 D7  Malformed input escapes as StopIteration, IndexError, TypeError or strptime's ValueError, and a
     zero-length originating address skips its type-of-address octet; `decode` raises PduError only.
 """
