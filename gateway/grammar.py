@@ -663,8 +663,10 @@ _DECIMAL_RE = re.compile(r"(?<=\d)[.,](?=\d)")
 _ORDER_SEP_RE = re.compile(r"[^\w+\-\u2024]|_")
 _SIGN_RE = re.compile(r"(?<!\S)(?P<sign>[+-])(?=\d)|(?<=[^\W\d_])(?P<hyphen>-)(?=[^\W\d_])|[+-]")
 _UNIT_RE = re.compile(r"^(-?\d+)(?:шт|штук|штуки|штука|pcs|pc|x|х)$|^[xх×*](\d+)$")
-_SPO_RE = re.compile(r"^[sсc][pпр][oо0](\d*)([^\W\d_]{0,3})$")
-_DIGITS_RE = re.compile(r"^\d+$")
+# SPO typed in Latin, Cyrillic (СПО) or look-alikes (CPO, СРО), O as zero, number and letters glued.
+_SPO_HEAD_RE = re.compile(r"^[sсc][pпр][oо0]")
+_SPO_RE = re.compile(r"^[sсc][pпр][oо0]([0-9]*)([kкnнhrрp]{0,2})$")
+_DIGITS_RE = re.compile(r"^[0-9]+$")
 _CREDIT = frozenset("kк")
 _IMMEDIATE = frozenset("nнh")          # Н is the Cyrillic look-alike of H, typed for N
 _REFUSE = frozenset("rрp")             # Р is the Cyrillic look-alike of P, typed for R
@@ -781,7 +783,7 @@ def _payment_letters(token: str) -> tuple[Payment | None, bool, bool] | None:
 
 
 def _is_orderish(token: str) -> bool:
-    return bool(re.match(r"^[+-]?\d+$", token)) or _payment_letters(token) is not None
+    return bool(re.match(r"^[+-]?[0-9]+$", token)) or _payment_letters(token) is not None
 
 
 def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
@@ -793,7 +795,10 @@ def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
     has_digit = any(ch.isdigit() for c in chunks for ch in c)
     if _SPO_RE.match(chunks[0]) and has_digit:
         return list(chunks)
-    if len(chunks) > 1 and _SPO_RE.match(chunks[1]) and any(ch.isdigit() for ch in chunks[0]):
+    if len(chunks) > 1 and any(ch.isdigit() for ch in chunks[0]) and (
+        _SPO_RE.match(chunks[1])
+        or (_SPO_HEAD_RE.match(chunks[1]) and re.match(r"^\+?[0-9]{5,}$", chunks[0]))   # "… SPOabc"
+    ):
         return list(chunks)
     if (len(chunks) >= 3 and re.match(r"^\+?\d{5,}$", chunks[0])
             and all(_is_orderish(c) for c in chunks[1:])):
@@ -818,13 +823,15 @@ def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
     rest = chunks[1:]
     spo_match = _SPO_RE.match(rest[0]) if rest else None
     if spo_match is None:
+        if rest and _SPO_HEAD_RE.match(rest[0]):
+            return OrderError(OrderErrorKind.BAD_SPO, full, rest[0].upper())
         return OrderError(OrderErrorKind.MISSING_SPO, full, rest[0] if rest else "")
     spo, glued = spo_match.groups()
     rest = rest[1:]
     if not spo:
         if glued or not rest:
             return OrderError(OrderErrorKind.BAD_SPO, full, chunks[1].upper())
-        nxt = re.match(r"^(\d+)([^\W\d_]{0,3})$", rest[0])
+        nxt = re.match(r"^([0-9]+)([kкnнhrрp]{0,2})$", rest[0])
         if nxt is None:
             return OrderError(OrderErrorKind.BAD_SPO, full, f"{chunks[1]} {rest[0]}".upper())
         spo, glued = nxt.groups()

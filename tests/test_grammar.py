@@ -191,6 +191,8 @@ FULL = "1234567 SPO123 K 31234 2 33456 1"
      Order("+79161234567", "5", Payment.IMMEDIATE, False, (OrderLine("31234", 2),))),
     ("Re: 1234567 SPO123 K 31234 2 спасибо", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),))),
     ("ЗАКАЗ 1234567 SPO123 K 31234 2", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),))),
+    ("1234567 SP0123 K 31234 2", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),))),
+    ("1234567 CPO123 K 31234 2", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),))),
     ("1234567 SPO123 K 31О34 2", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31034", 2),))),
 ])
 def test_full_order(text: str, expected: Order) -> None:
@@ -228,7 +230,8 @@ def test_digit_three_for_ze_is_no_keyword() -> None:
 
 
 @pytest.mark.parametrize("text", ["заказ получила спасибо", "Заказ 12345 когда придёт?", "Заказ 123456 готов?",
-                                  "Где СПО находится?", "СПО работает завтра?", "89161234567 перезвоните"])
+                                  "Где СПО находится?", "СПО работает завтра?", "89161234567 перезвоните",
+                                  "2 спорт"])
 def test_order_words_in_prose_are_not_orders(text: str) -> None:
     assert not isinstance(parse(text), (Order, ShortOrder, OrderError))
 
@@ -244,6 +247,7 @@ MALFORMED = [
     ("1234567 K 31234 2", K.MISSING_SPO, "k", None, ("СПО", "SPO")),
     ("1234567 SPOabc K 31234 2", K.BAD_SPO, "SPOABC", None, ("SPOABC", "SPOABC")),
     ("1234567 SPO K 31234 2", K.BAD_SPO, "SPO K", None, ("СПО", "SPO")),
+    ("1234567 SPO12345678901 K 31234 2", K.BAD_SPO, "12345678901", None, ("12345678901", "12345678901")),
     ("1234567 SPO123 31234 2", K.MISSING_PAYMENT, "31234", None, ("оплаты", "Payment letter")),
     ("1234567 SPO123", K.MISSING_PAYMENT, "", None, ("оплаты", "Payment letter")),
     ("1234567 SPO123 Б 31234 2", K.BAD_PAYMENT, "Б", None, ("Б", "Б")),
