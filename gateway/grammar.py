@@ -349,6 +349,16 @@ _REPEAT_RE = re.compile(r"(.)\1+")
 
 
 @functools.lru_cache(maxsize=4096)
+def _prefix_skeletons(word: str) -> frozenset[str]:
+    """Skeletons of every prefix of a word: a stem matches when it is one of them.
+
+    Comparing against the word's own skeleton would not do: the key of "согласия" is "soglasa"
+    (и before a vowel folds away), which does not start with "soglasi", the key of "согласи".
+    """
+    return frozenset(_skeleton(word[:k]) for k in range(1, len(word) + 1))
+
+
+@functools.lru_cache(maxsize=4096)
 def _skeleton(word: str) -> str:
     """Lossy Latin key of one normalised word: хватит, hvatit, xvatit, khvatit → "hvatit"."""
     key = word.translate(_TRANSLIT)
@@ -372,16 +382,16 @@ class _Pattern:
     anchored: bool
     words: tuple[tuple[str, bool], ...]   # (skeleton, is_prefix)
 
-    def find(self, skels: Sequence[str]) -> int:
-        """Index of the first match in `skels`, or -1."""
+    def find(self, words: Sequence[str]) -> int:
+        """Index of the first match in the normalised `words`, or -1."""
         n = len(self.words)
-        starts = range(1) if self.anchored else range(len(skels) - n + 1)
+        starts = range(1) if self.anchored else range(len(words) - n + 1)
         for i in starts:
-            if i + n > len(skels):
+            if i + n > len(words):
                 break
             if all(
-                skels[i + j].startswith(w) if prefix else skels[i + j] == w
-                for j, (w, prefix) in enumerate(self.words)
+                key in _prefix_skeletons(words[i + j]) if prefix else _skeleton(words[i + j]) == key
+                for j, (key, prefix) in enumerate(self.words)
             ):
                 return i
         return -1
@@ -593,9 +603,9 @@ def load_words(path: str | Path | None = None) -> Words:
 # Opt-out, keywords, automatic text
 
 
-def _find_any(patterns: Iterable[_Pattern], skels: Sequence[str]) -> _Pattern | None:
+def _find_any(patterns: Iterable[_Pattern], words: Sequence[str]) -> _Pattern | None:
     for pattern in patterns:
-        if pattern.find(skels) >= 0:
+        if pattern.find(words) >= 0:
             return pattern
     return None
 
@@ -603,14 +613,13 @@ def _find_any(patterns: Iterable[_Pattern], skels: Sequence[str]) -> _Pattern | 
 def _tier1(readings: Sequence[Sequence[str]], w: Words) -> str | None:
     """The tier-1 entry the message is, or None."""
     for words in readings:
-        skels = [_skeleton(x) for x in words]
-        core = [s for s in skels if s not in w.fillers]
+        core = [x for x in words if _skeleton(x) not in w.fillers]
         if not core:
             continue
-        phrase = w.tier1.get("".join(core))
+        phrase = w.tier1.get("".join(_skeleton(x) for x in core))
         if phrase is not None:
             return phrase
-        stop = w.stop_prefix.get(core[0])
+        stop = w.stop_prefix.get(_skeleton(core[0]))
         if stop is not None and len(core) - 1 <= w.max_words_after_stop:
             if _find_any(w.stop_prefix_veto, core[1:]) is None:
                 return stop
@@ -619,12 +628,12 @@ def _tier1(readings: Sequence[Sequence[str]], w: Words) -> str | None:
 
 def _tier2(readings: Sequence[Sequence[str]], w: Words) -> str | None:
     """The tier-2 pattern found in the message, or None."""
-    for words in readings:
-        skels = [_skeleton(x) for x in words]
+    for reading in readings:
+        words = list(reading)
         for ignore in w.tier2_ignore:
-            while (i := ignore.find(skels)) >= 0:
-                del skels[i:i + len(ignore.words)]
-        found = _find_any(w.tier2, skels)
+            while (i := ignore.find(words)) >= 0:
+                del words[i:i + len(ignore.words)]
+        found = _find_any(w.tier2, words)
         if found is not None:
             return found.source
     return None
@@ -647,7 +656,7 @@ def looks_automatic(text: str, *, words: Words | None = None) -> bool:
     """True when the text looks machine-made (auto-reply, operator notice, delivery report…)."""
     w = words or load_words()
     for reading in _readings(text)[:2]:
-        if _find_any(w.automatic, [_skeleton(x) for x in reading]) is not None:
+        if _find_any(w.automatic, reading) is not None:
             return True
     return False
 
