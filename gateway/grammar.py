@@ -424,9 +424,9 @@ class Words:
     poll_fillers: frozenset[str]
     automatic: tuple[_Pattern, ...]
     replies: Mapping[str, Mapping[Lang, str]]
+    echoes: tuple[str, ...]             # normalised fixed parts of our own replies
 
 
-_EXAMPLE = ("example",)
 _ITEM = ("token", "position", "example", "max_qty", "max_lines")
 #: Every reply key and the placeholders its texts may use.
 REPLY_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -574,8 +574,26 @@ class _Loader:
             poll_no=self.poll_keys("no"),
             poll_fillers=self.word_set("poll", "fillers"),
             automatic=self.patterns("automatic", "patterns"),
-            replies=self.replies(),
+            replies=(replies := self.replies()),
+            echoes=_echoes(replies),
         )
+
+
+_ECHO_MIN = 16
+
+
+def _echoes(replies: Mapping[str, Mapping[Lang, str]]) -> tuple[str, ...]:
+    """The longest fixed part of each reply, normalised, when long enough to be unmistakable."""
+    out: set[str] = set()
+    for key, texts in replies.items():
+        if key.startswith("example_"):
+            continue
+        for text in texts.values():
+            literals = [normalise(lit) for lit, _, _, _ in string.Formatter().parse(text)]
+            longest = max(literals, key=len, default="")
+            if len(longest) >= _ECHO_MIN:
+                out.add(longest)
+    return tuple(sorted(out))
 
 
 @functools.lru_cache(maxsize=8)
@@ -653,8 +671,15 @@ def _first_word_in(readings: Sequence[Sequence[str]], keys: frozenset[str]) -> b
 
 
 def looks_automatic(text: str, *, words: Words | None = None) -> bool:
-    """True when the text looks machine-made (auto-reply, operator notice, delivery report…)."""
+    """True when the text looks machine-made (auto-reply, operator notice, delivery report…).
+
+    Our own replies coming back (another gateway or a forwarding phone answering us) count too:
+    two machines answering each other is the loop SMSEagle caps at 5 replies per 10 minutes.
+    """
     w = words or load_words()
+    flat = normalise(text)
+    if any(echo in flat for echo in w.echoes):
+        return True
     for reading in _readings(text)[:2]:
         if _find_any(w.automatic, reading) is not None:
             return True

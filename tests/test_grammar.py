@@ -396,6 +396,13 @@ def test_machine_made_text(text: str) -> None:
     assert looks_automatic(text)
 
 
+@pytest.mark.parametrize("key", ["optout", "optin", "help", "reg_usage", "order_missing_spo", "poll_thanks"])
+@pytest.mark.parametrize("lang", list(Lang))
+def test_our_own_replies_coming_back_are_machine_made(key: str, lang: Lang) -> None:
+    echoed = "Re: " + reply_text(key, lang, **SAMPLE)
+    assert looks_automatic(echoed)
+
+
 @pytest.mark.parametrize("text", ["INFO", "СТОП", "Да", "Где мой заказ?", "БАЛАНС", "Я на связи, звоните",
                                   "ЗАКАЗ 31234 2", "Спасибо, получила", "Не отвечает курьер"])
 def test_human_text_is_not_machine_made(text: str) -> None:
