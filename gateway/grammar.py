@@ -230,6 +230,7 @@ _APOSTROPHE_RE = re.compile(r"(?<=[^\W\d_])['’`ʼ‘](?=[^\W\d_])")
 _LONE_HYPHEN_RE = re.compile(r"(?<![^\W\d_])-|-(?![^\W\d_])")
 _SEPARATOR_RE = re.compile(r"[^\w-]|_")
 _BREVE = "\u0306"   # keeps й (и + breve) through the accent stripping
+_READ_MAX = 300
 
 
 def _is_cyr(ch: str) -> bool:
@@ -304,8 +305,12 @@ def normalise(text: str) -> str:
 
 
 def _readings(text: str) -> list[list[str]]:
-    """The normalised words, plus the readings with all-look-alike words forced to each script."""
-    words = _split_words(_clean(text))
+    """The normalised words, plus the readings with all-look-alike words forced to each script.
+
+    Only the first _READ_MAX words are read: keyword commands are short, and this bounds the time
+    spent on a 255-part message (orders, REG and ALL read the raw text instead).
+    """
+    words = _split_words(_clean(text))[:_READ_MAX]
     readings = [_resolve(words)]
     for force in ("cyr", "lat"):
         alt = _resolve(words, force)
@@ -346,6 +351,7 @@ _I_RUN_RE = re.compile(r"[iyj]+")
 _IO_RE = re.compile(r"io")
 _I_VOWEL_RE = re.compile(r"i(?=[aeu])")
 _REPEAT_RE = re.compile(r"(.)\1+")
+_STEM_MAX = 24   # longest stem a pattern may use; bounds the work on a 10,000-letter "word"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -355,7 +361,7 @@ def _prefix_skeletons(word: str) -> frozenset[str]:
     Comparing against the word's own skeleton would not do: the key of "согласия" is "soglasa"
     (и before a vowel folds away), which does not start with "soglasi", the key of "согласи".
     """
-    return frozenset(_skeleton(word[:k]) for k in range(1, len(word) + 1))
+    return frozenset(_skeleton(word[:k]) for k in range(1, min(len(word), _STEM_MAX) + 1))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -514,6 +520,8 @@ class _Loader:
                 skels = _word_skeletons(raw.rstrip("*"))
                 if len(skels) != 1 or not skels[0]:
                     self.fail(f"{section}.{key}", f"{source!r}: {raw!r} is not one word")
+                if prefix and len(raw) - 1 > _STEM_MAX:
+                    self.fail(f"{section}.{key}", f"{source!r}: stems are at most {_STEM_MAX} letters")
                 parts.append((skels[0], prefix))
             out.append(_Pattern(source, anchored, tuple(parts)))
         return tuple(out)

@@ -4,6 +4,7 @@ errors, catalogue validation, polls, loop protection, reply texts and the word-l
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -560,3 +561,12 @@ def test_parsed_orders_respect_their_limits(text: str) -> None:
         assert 1 <= len(result.lines) <= words.max_lines
         assert all(1 <= line.qty <= words.max_qty and 4 <= len(line.code) <= 6 and line.code.isdigit()
                    for line in result.lines)
+
+
+@pytest.mark.parametrize("text", ["а" * 17_000, "стоп " * 3_400, "1234567 SPO1 K " + "31234 2 " * 2_000,
+                                  "ВСЕМ " + "текст " * 3_000, "a b " * 4_000, "Ё" * 17_000])
+def test_a_255_part_message_parses_quickly(text: str) -> None:
+    started = time.perf_counter()
+    parse(text, poll_options=("1", "да"))
+    looks_automatic(text)
+    assert time.perf_counter() - started < 2.0   # F1: no hang > 1 s on the Pi; this box is faster
