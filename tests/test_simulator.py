@@ -257,9 +257,7 @@ def test_cmgl_stat_forms_and_cmgr_cmgd(net: Network, connect: Callable[..., tupl
     phone = net.phone(PHONE)
     for text in ("one", "two", "three"):
         phone.send(to=m.msisdn, text=text)
-    deadline = time.monotonic() + 5
-    while len(m.stored()) < 3 and time.monotonic() < deadline:
-        c.at("AT")
+    m.wait_stored(3)
     assert c.at('AT+CMGL="ALL"') == b"\r\n+CMS ERROR: 304\r\n"  # PDU mode wants integers
     reply = c.at("AT+CMGR=2")
     assert reply.startswith(b"\r\n+CMGR: 0,,") and sp.decode_deliver(bytes.fromhex(reply.split(b"\r\n")[2].decode())).text == "two"
@@ -272,9 +270,7 @@ def test_cmgl_stat_forms_and_cmgr_cmgd(net: Network, connect: Callable[..., tupl
     assert c.at("AT+CMGD=2") == b"\r\nOK\r\n"
     assert c.at("AT+CMGR=2") == b"\r\n+CMS ERROR: 321\r\n"
     phone.send(to=m.msisdn, text="four")
-    deadline = time.monotonic() + 5
-    while len(m.stored()) < 3 and time.monotonic() < deadline:
-        c.at("AT")
+    m.wait_stored(3)
     assert c.at("AT+CMGD=1,1") == b"\r\nOK\r\n"  # deletes every read message, keeps the new one
     assert [(s.index, s.text) for s in m.stored()] == [(2, "four")]
     assert c.at("AT+CMGD=0,4") == b"\r\nOK\r\n"

@@ -140,9 +140,7 @@ def test_split_writes(connect: Callable[..., tuple[SimModem, Client]]) -> None:
 def test_unplug_gives_eio_and_replug_moves_path_and_symlink(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
     m, c = connect()
     net.phone(PHONE).send(to=m.msisdn, text="kept on the SIM")
-    deadline = time.monotonic() + 5
-    while not m.stored() and time.monotonic() < deadline:
-        c.at("AT")
+    m.wait_stored(1)
     link = net.link_path(m)
     assert link is not None and os.readlink(link) == m.path
     old = m.path

@@ -286,6 +286,7 @@ class SimModem:
         self._sim_state = "READY"
         self._pending: list[tuple[str, bytes]] = []
         self._lock = threading.RLock()
+        self._store_changed = threading.Condition(self._lock)
         self._urc_queue: list[bytes] = []
         self._busy = False
         self._prompt: _Prompt | None = None
@@ -444,6 +445,13 @@ class SimModem:
             out.append(StoredMessage(memory, slot.index, slot.stat, slot.kind, slot.pdu.hex().upper(), sender, text, concat))
         return out
 
+    def wait_stored(self, count: int, memory: str = "SM", timeout: float = 5.0) -> list[StoredMessage]:
+        """Block until the store holds exactly `count` messages; raise TimeoutError otherwise."""
+        with self._store_changed:
+            if not self._store_changed.wait_for(lambda: len(self.memories[memory].slots) == count, timeout):
+                raise TimeoutError(f"modem{self.index} {memory}: {len(self.memories[memory].slots)} stored, not {count}")
+        return self.stored(memory)
+
     def _available(self) -> bool:
         return self.plugged and not self.faults.no_network and self.session.cfun == 1 and self._sim_state == "READY"
 
@@ -510,6 +518,7 @@ class SimModem:
             return None
         slot.index = index
         memory.slots[index] = slot
+        self._store_changed.notify_all()
         return index
 
     def _full(self, memory: Memory) -> bool:
@@ -1505,11 +1514,13 @@ class SimModem:
             if not memory.base <= index < memory.base + memory.capacity:
                 raise _Fail("cms", 321)
             memory.slots.pop(index, None)
+            self._store_changed.notify_all()
         else:
             # TS 27.005 §3.5.4 delflag: 1 read, 2 read+sent, 3 read+sent+unsent, 4 all.
             doomed = {1: {1}, 2: {1, 3}, 3: {1, 2, 3}, 4: {0, 1, 2, 3}}[flag]
             for index in [i for i, s in memory.slots.items() if s.stat in doomed]:
                 del memory.slots[index]
+            self._store_changed.notify_all()
         self.network.schedule(0.0, self.flush_pending)
 
     def _cds_text(self, data: bytes) -> str:
