@@ -698,7 +698,7 @@ def looks_automatic(text: str, *, words: Words | None = None) -> bool:
 # Orders
 
 _PHONE_HEAD_RE = re.compile(
-    r"^\s*(?:\+7|8|7)[\s()-]*(\d{3})[\s()-]*(\d{3})[\s-]*(\d{2})[\s-]*(\d{2})(?=\s|$|[,;:])"
+    r"^\s*(?:\+7|8|7)[\s()-]*(\d{3})[\s()-]*(\d{3})[\s-]*(\d{2})[\s-]*(\d{2})(?=\s|$|[,;:])", re.ASCII
 )
 _DIGIT_JOIN_RE = re.compile(r"(?<=\d)\s*[x×х*]\s*(?=\d)|(?<=\d)-(?=\d)")
 _DECIMAL_RE = re.compile(r"(?<=\d)[.,](?=\d)")
@@ -842,7 +842,7 @@ def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
         or (_SPO_HEAD_RE.match(chunks[1]) and re.match(r"^\+?[0-9]{5,}$", chunks[0]))   # "… SPOabc"
     ):
         return list(chunks)
-    if (len(chunks) >= 3 and re.match(r"^\+?\d{5,}$", chunks[0])
+    if (len(chunks) >= 3 and re.match(r"^\+?[0-9]{5,}$", chunks[0])
             and all(_is_orderish(c) for c in chunks[1:])):
         return list(chunks)
     return None
@@ -856,7 +856,7 @@ def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
         return OrderError(OrderErrorKind.MISSING_CONSULTANT, full, first)
     if first.startswith("+7") and len(first) == 12:
         consultant = first
-    elif re.match(r"^[78]\d{10}$", first):
+    elif re.match(r"^[78][0-9]{10}$", first):
         consultant = "+7" + first[1:]
     elif _DIGITS_RE.match(first) and 6 <= len(first) <= 9:
         consultant = first
@@ -961,7 +961,7 @@ def validate_order(
 
 _FIRST_WORD_RE = re.compile(r"^[\W_]*[^\W_]+(?:-[^\W_]+)*")
 _PHONE_ANYWHERE_RE = re.compile(
-    r"(?<![\d+])(\+?[78][\s()-]*\d{3}[\s()-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}|9\d{9})(?!\d)"
+    r"(?<![\d+])(\+?[78][\s()-]*\d{3}[\s()-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}|9\d{9})(?!\d)", re.ASCII
 )
 _CODE_RE = re.compile(r"^[^\W_]{1,12}$")
 _NAME_MAX = 60
