@@ -799,3 +799,27 @@ def test_is_answerable() -> None:
     assert not sms.is_answerable("Bank", SenderKind.ALPHANUMERIC)
     assert not sms.is_answerable("Bank", SenderKind.UNKNOWN)
     assert not sms.is_answerable("", SenderKind.UNKNOWN)
+
+
+# --- Interoperation with the simulator's independent codec (gateway/simulator/pdu.py) ----------------
+
+@FAST
+@given(st.one_of(st.text(max_size=300), st.text(alphabet=GSM7_ALPHABET, max_size=400)), st.booleans(),
+       st.sampled_from([None, "+79168999100"]))
+def test_interoperates_with_the_simulator_codec(text: str, sixteen_bit: bool, smsc: str | None) -> None:
+    from gateway.simulator import pdu as sim
+
+    received = [sim.decode_submit(bytes.fromhex(p.hex)) for p in sms.encode_submit(RECIPIENT, text, reference=9)]
+    assert "".join(s.text for s in received) == text
+    when = datetime(2025, 3, 14, 10, 21, 7, tzinfo=MSK)
+    _, parts = sim.split_text(text)
+    delivered = []
+    for seq, part in enumerate(parts, start=1):
+        concat = sim.Concat(ref=0x1234 if sixteen_bit else 9, total=len(parts), seq=seq, sixteen_bit=sixteen_bit)
+        raw = sim.encode_deliver(RECIPIENT, part, when, concat=concat if len(parts) > 1 else None, smsc=smsc)
+        decoded = sms.decode(raw.hex())
+        assert isinstance(decoded, Deliver) and (decoded.sender, decoded.smsc, decoded.timestamp) == (RECIPIENT, smsc, when)
+        delivered.append(decoded)
+    assert sms.join_parts(reversed(delivered)) == text
+    report = sms.decode(sim.encode_status_report(23, RECIPIENT, when, when + timedelta(seconds=7), 0x30, smsc=smsc).hex())
+    assert isinstance(report, StatusReport) and (report.reference, report.status_class) == (23, DeliveryClass.PENDING)
