@@ -294,6 +294,7 @@ class SimModem:
         self._last_line = b"AT"
         self._master = -1
         self._slave = -1
+        self._node = -1
         self._path = ""
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -359,10 +360,16 @@ class SimModem:
         if not self.booted.wait(timeout):
             raise TimeoutError(f"modem{self.index} did not boot within {timeout} s")
 
-    def stop(self) -> None:
-        """Power off: stop the thread and close both pty ends (the client then gets EIO)."""
+    def stop(self, *, keep_node: bool = False) -> None:
+        """Power off: stop the thread and close the master (the client then gets EIO).
+
+        With `keep_node` our own slave fd stays open until the next start(), so the old pty number
+        stays taken and a replug always shows up under a new path.
+        """
         with self._lock:
             if not self.plugged:
+                if not keep_node:
+                    self._release_node()
                 return
             self.plugged = False
         self._stop.set()
@@ -372,16 +379,28 @@ class SimModem:
             pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
-        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+        for fd in (self._master, self._wake_r, self._wake_w):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self._master = self._slave = self._wake_r = self._wake_w = -1
+        self._master = self._wake_r = self._wake_w = -1
+        self._node = self._slave
+        self._slave = -1
+        if not keep_node:
+            self._release_node()
+
+    def _release_node(self) -> None:
+        if self._node >= 0:
+            try:
+                os.close(self._node)
+            except OSError:
+                pass
+            self._node = -1
 
     def unplug(self) -> None:
         """Pull the USB plug: close the master so the client's reads and writes fail with EIO."""
-        self.stop()
+        self.stop(keep_node=True)
         log.info("modem%d unplugged", self.index)
 
     def replug(self) -> str:
@@ -391,6 +410,7 @@ class SimModem:
         fds = pty.openpty()
         self.stop()
         self.start(fds)
+        self._release_node()
         self.network.relink(self)
         log.info("modem%d replugged at %s", self.index, self._path)
         return self._path
