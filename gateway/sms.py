@@ -283,6 +283,7 @@ def choose_encoding(text: str) -> Encoding:
 
 
 def _encoding_for(text: str, force_ucs2: bool) -> Encoding:
+    """The alphabet a text is sent in."""
     return Encoding.UCS2 if force_ucs2 else choose_encoding(text)
 
 
@@ -437,9 +438,11 @@ class _Reader:
         self.pos = 0
 
     def octet(self, what: str) -> int:
+        """The next octet; `what` names the field for the error message."""
         return self.take(1, what)[0]
 
     def take(self, count: int, what: str) -> bytes:
+        """The next `count` octets of field `what`."""
         end = self.pos + count
         if end > len(self.data):
             raise PduError(
@@ -451,6 +454,7 @@ class _Reader:
         return chunk
 
     def rest(self) -> bytes:
+        """Every octet left."""
         chunk = self.data[self.pos :]
         self.pos = len(self.data)
         return chunk
@@ -466,6 +470,7 @@ class _UserData:
     octets: bytes = b""  # UCS-2 or 8-bit text octets
 
     def text(self) -> str:
+        """The user data as text."""
         if self.alphabet == ENCODING_GSM7:
             return _gsm7_decode(self.septets)
         if self.alphabet == ENCODING_UCS2:
@@ -857,6 +862,7 @@ def normalise_number(raw: str, region: str = "RU") -> str:
 
 
 def _parse_e164(e164: str) -> phonenumbers.PhoneNumber:
+    """A phonenumbers object for an E.164 string; raises InvalidNumber."""
     try:
         return phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException as exc:
