@@ -217,6 +217,13 @@ class ModemSession:
 
     def sync(self, attempts: int = 5) -> None:
         """Get the modem's attention: `AT` until OK (auto-bauding modems need the first AT to lock on)."""
+        # A previous owner may have died at the `> ` prompt: ESC abandons that submission (the modem answers
+        # OK and sends nothing) so our `AT` is not taken as PDU text. The answer, if any, is discarded.
+        self._write(b"\x1b")
+        deadline = self.monotonic() + 0.3
+        while self.monotonic() < deadline:
+            self._read(deadline - self.monotonic())
+        self.urcs.clear()
         last: Exception | None = None
         for _ in range(attempts):
             try:
