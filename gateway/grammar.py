@@ -234,10 +234,12 @@ _READ_MAX = 300
 
 
 def _is_cyr(ch: str) -> bool:
+    """True for a Cyrillic letter."""
     return "\u0400" <= ch <= "\u04ff"
 
 
 def _is_lat(ch: str) -> bool:
+    """True for a case-folded basic Latin letter."""
     return "a" <= ch <= "z"
 
 
@@ -461,6 +463,7 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
 
 
 def _word_skeletons(phrase: str) -> list[str]:
+    """Skeletons of the words of a list entry."""
     return [_skeleton(w) for w in _resolve(_split_words(_clean(phrase)))]
 
 
@@ -468,6 +471,7 @@ class _Loader:
     """Reads one TOML document, checking keys and types; errors name the file and the key."""
 
     def __init__(self, source: str, data: Mapping[str, Any]) -> None:
+        """Check sections and keys up front."""
         self.source = source
         self.data = data
         for section, value in data.items():
@@ -482,15 +486,18 @@ class _Loader:
                         self.fail(f"{section}.{key}", "unknown key")
 
     def fail(self, key: str, why: str) -> NoReturn:
+        """Raise GrammarDataError naming the file and the key."""
         raise GrammarDataError(f"{self.source}: {key}: {why}")
 
     def strings(self, section: str, key: str) -> tuple[str, ...]:
+        """A required non-empty list of non-empty strings."""
         value = self.data.get(section, {}).get(key)
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
             self.fail(f"{section}.{key}", f"expected a non-empty list of non-empty strings, found {value!r}")
         return tuple(value)
 
     def integer(self, section: str, key: str, low: int, high: int) -> int:
+        """A required integer within [low, high]."""
         value = self.data.get(section, {}).get(key)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             self.fail(f"{section}.{key}", f"expected an integer {low}..{high}, found {value!r}")
@@ -507,9 +514,11 @@ class _Loader:
         return out
 
     def word_set(self, section: str, key: str) -> frozenset[str]:
+        """Skeletons of single-word (or space-joined) entries."""
         return frozenset(" ".join(_word_skeletons(p)) for p in self.strings(section, key))
 
     def patterns(self, section: str, key: str) -> tuple[_Pattern, ...]:
+        """Compiled word patterns (syntax in commands.toml)."""
         out = []
         for source in self.strings(section, key):
             text = source.strip()
@@ -527,9 +536,11 @@ class _Loader:
         return tuple(out)
 
     def poll_keys(self, key: str) -> frozenset[str]:
+        """Comparison keys of a poll synonym list."""
         return frozenset(k for v in self.strings("poll", key) for k in _poll_keys(v, frozenset()))
 
     def replies(self) -> dict[str, dict[Lang, str]]:
+        """Every reply of REPLY_FIELDS in both languages, placeholders checked."""
         table = self.data.get("replies")
         if not isinstance(table, dict):
             self.fail("replies", "missing table")
@@ -558,6 +569,7 @@ class _Loader:
         return out
 
     def build(self) -> Words:
+        """The compiled Words."""
         fillers = self.word_set("optout", "fillers")
         return Words(
             source=self.source,
@@ -630,6 +642,7 @@ def load_words(path: str | Path | None = None) -> Words:
 
 
 def _find_any(patterns: Iterable[_Pattern], words: Sequence[str]) -> _Pattern | None:
+    """The first pattern found in `words`, or None."""
     for pattern in patterns:
         if pattern.find(words) >= 0:
             return pattern
@@ -675,6 +688,7 @@ def _keyword(readings: Sequence[Sequence[str]], keys: Mapping[str, str], w: Word
 
 
 def _first_word_in(readings: Sequence[Sequence[str]], keys: frozenset[str]) -> bool:
+    """True when the first word of any reading is one of `keys`."""
     return any(words and _skeleton(words[0]) in keys for words in readings)
 
 
@@ -748,6 +762,7 @@ def _digitish(token: str) -> str:
 
 
 def _letter_key(token: str) -> str:
+    """Skeleton of an all-letter order token; "" for anything with digits or signs."""
     return _skeleton(token) if _ORDER_WORD_RE.match(token) else ""
 
 
@@ -758,6 +773,7 @@ def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[Orde
     n = len(chunks)
 
     def skip(j: int) -> int:
+        """Index of the next chunk that is not a skip word."""
         while j < n and _letter_key(chunks[j]) in w.order_skip:
             j += 1
         return j
@@ -825,6 +841,7 @@ def _payment_letters(token: str) -> tuple[Payment | None, bool, bool] | None:
 
 
 def _is_orderish(token: str) -> bool:
+    """True for a token an order may contain after the consultant: a number or payment letters."""
     return bool(re.match(r"^[+-]?[0-9]+$", token)) or _payment_letters(token) is not None
 
 
@@ -929,6 +946,7 @@ Catalogue: TypeAlias = Mapping[str, Any] | Container[str] | Callable[[str], obje
 
 
 def _known(lookup: Catalogue, key: str) -> bool:
+    """True when `key` is in a mapping/container or the callable returns something truthy."""
     if callable(lookup):
         return bool(lookup(key))
     return key in lookup
@@ -976,6 +994,7 @@ def _after_keyword(text: str) -> str:
 
 
 def _phone_e164(digits: str) -> str | None:
+    """+7XXXXXXXXXX from 8/7 + 10 digits or a bare 9XXXXXXXXX; None otherwise."""
     if len(digits) == 11 and digits[0] in "78":
         return "+7" + digits[1:]
     if len(digits) == 10 and digits[0] == "9":
@@ -1016,6 +1035,7 @@ def _poll_keys(text: str, fillers: frozenset[str]) -> set[str]:
 
 
 def _match_poll(text: str, options: Sequence[str], w: Words) -> str | None:
+    """The option a reply chooses (directly or through yes/no synonyms), or None."""
     reply = _poll_keys(text, w.poll_fillers)
     if not reply:
         return None
@@ -1097,6 +1117,7 @@ def reply_text(key: str, lang: Lang, *, words: Words | None = None, **values: ob
 
 
 def _cut(token: str) -> str:
+    """A typed token shortened to fit a reply."""
     # "..." not "…": an ellipsis is outside GSM 03.38 and would turn an English reply into UCS-2.
     return token if len(token) <= _TOKEN_MAX else token[: _TOKEN_MAX - 3] + "..."
 
