@@ -397,3 +397,22 @@ def test_multipart_gets_a_report_per_part(net: Network, connect: Callable[..., t
     mrs = sorted(sp.decode_status_report(bytes.fromhex(h.decode())).mr for h in re.findall(rb"\+CDS: \d+\r\n([0-9A-F]+)", got))
     assert mrs == [1, 2, 3]
     assert net.phone(PHONE).wait_inbox(1)[0].text == "x" * 400
+
+
+def test_atz_restores_power_up_settings(connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    _, c = connect("quectel-ec25")
+    c.at("AT+CMGF=1;+CNMI=2,2,0,1,0")
+    assert c.at("ATZ") == b"\r\nOK\r\n"  # typed while echo was off, so not echoed; EC25 echoes again after it
+    assert c.at("AT+CMGF?;+CNMI?;+CMEE?") == b"AT+CMGF?;+CNMI?;+CMEE?\r\r\n+CMGF: 0\r\n\r\n+CNMI: 2,1,0,0,0\r\n\r\n+CMEE: 0\r\n\r\nOK\r\n"
+
+
+def test_cfun_radio_off_and_reboot(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect("sim800")
+    assert c.at("AT+CFUN?") == b"\r\n+CFUN: 1\r\n\r\nOK\r\n"
+    assert c.at("AT+CFUN=0") == b"\r\nOK\r\n"
+    assert c.at("AT+CREG?") == b"\r\n+CREG: 0,0\r\n\r\nOK\r\n"
+    assert send_pdu(c, submit_hex(PHONE, "radio off")) == b"\r\n+CMS ERROR: 331\r\n"
+    c.write(b"AT+CFUN=1,1\r")
+    assert c.read_until(b"SMS Ready\r\n") == b"\r\nOK\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n"
+    assert c.at("AT") == b"AT\r\r\nOK\r\n"  # rebooted: SIM800 echo is on again
+    assert c.at("AT+CREG?") == b"AT+CREG?\r\r\n+CREG: 0,1\r\n\r\nOK\r\n"

@@ -288,3 +288,25 @@ def test_sim_busy_after_pin(connect: Callable[..., tuple[SimModem, Client]]) -> 
     c.read_until(b"+CPIN: READY\r\n")
     assert c.at("AT+CMGL=4") == b"\r\n+CMS ERROR: 314\r\n"
     assert c.at("AT+CIMI") == b"\r\n+CME ERROR: 14\r\n"
+
+
+def test_urc_split_across_writes(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect()
+    c.at("AT+CNMI=2,1,0,0,0")
+    m.set_faults(split_writes=3)
+    net.phone(PHONE).send(to=m.msisdn, text="split")
+    first = c.port.read(1)
+    assert first == b"\r" and c.port.in_waiting < 12  # '\r\n+CMTI: "SM",1\r\n' is still arriving
+    c.buffer = first
+    assert c.read_until(b'+CMTI: "SM",1\r\n') == b'\r\n+CMTI: "SM",1\r\n'
+
+
+def test_cnmi_mode_0_holds_indications_until_mode_changes(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect()
+    c.at("AT+CNMI=0,1,0,0,0")
+    net.phone(PHONE).send(to=m.msisdn, text="held in the TA")
+    m.wait_stored(1)
+    assert c.drain(0.15) == b""
+    assert c.at("AT") == b"\r\nOK\r\n"
+    c.write(b"AT+CNMI=2,1,0,0,0\r")
+    assert c.read_until(b'+CMTI: "SM",1\r\n') == b'\r\nOK\r\n\r\n+CMTI: "SM",1\r\n'

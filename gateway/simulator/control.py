@@ -185,7 +185,8 @@ class ControlServer:
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:8765."""
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        name = host.decode() if isinstance(host, bytes) else host
+        return f"http://{name}:{port}"
 
     def start(self) -> ControlServer:
         """Start serving; returns self."""

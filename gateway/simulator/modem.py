@@ -16,6 +16,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import pty
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from gateway.profiles import Profile
+from gateway.profiles import PeriodicUrc, Profile
 from gateway.simulator import pdu as pdul
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ class SimModem:
         self._lock = threading.RLock()
         self._store_changed = threading.Condition(self._lock)
         self._urc_queue: list[bytes] = []
+        self._held_indications: list[bytes] = []
         self._busy = False
         self._prompt: _Prompt | None = None
         self._inbuf = bytearray()
@@ -334,6 +336,7 @@ class SimModem:
             self._urcs_on = True
             self._inbuf.clear()
             self._urc_queue.clear()
+            self._held_indications.clear()
             self._prompt = None
             self._busy = False
             self.plugged = True
@@ -345,7 +348,7 @@ class SimModem:
         # to the flush on open, as with a real USB modem that re-enumerates.
         self.network.schedule(self.network.boot_delay, lambda: self._boot(generation))
         for urc in self.profile.simulator.periodic_urcs:
-            self.network.schedule(urc.period_s, lambda u=urc: self._periodic(u, generation))
+            self.network.schedule(urc.period_s, functools.partial(self._periodic, urc, generation))
         self.network.schedule(0.0, self.flush_pending)
 
     def _boot(self, generation: int) -> None:
@@ -496,7 +499,7 @@ class SimModem:
     def _accept(self, kind: str, data: bytes) -> bool:
         """Store or route one message per CNMI (TS 27.005 §3.4.1); False when it cannot be taken now."""
         session = self.session
-        mode, mt, _bm, ds, _bfr = session.cnmi
+        _mode, mt, _bm, ds, _bfr = session.cnmi
         tpdu_len = pdul.tpdu_length(data)
         if kind == "status":
             if ds == 1:
@@ -522,7 +525,7 @@ class SimModem:
         index = self._store(memory, Slot(0, 0, data, "deliver"))
         if index is None:
             return False
-        if mt == 1 and mode != 0:
+        if mt == 1:
             self.emit_urc(f'+CMTI: "{session.mems[2]}",{index}')
         return True
 
@@ -550,10 +553,13 @@ class SimModem:
         with self._lock:
             if not self.plugged:
                 return
-            if self._busy or self.session.cnmi[0] == 0 and text.startswith(("+CMTI", "+CMT", "+CDS")):
+            if self.session.cnmi[0] == 0 and text.startswith(("+CMTI", "+CMT", "+CDS")):
+                # TS 27.005 §3.4.1 mode 0: indications stay in the TA until AT+CNMI selects mode 1-3.
+                self._held_indications.append(data)
+            elif self._busy:
                 self._urc_queue.append(data)
             else:
-                self._write(data)
+                self._send(data)
 
     def inject(self, data: bytes) -> None:
         """Write raw bytes to the client at once (for noise tests)."""
@@ -561,7 +567,7 @@ class SimModem:
             if self.plugged:
                 self._write(data)
 
-    def _periodic(self, urc: Any, generation: int) -> None:
+    def _periodic(self, urc: PeriodicUrc, generation: int) -> None:
         if generation != self._generation or not self.plugged:
             return
         if self._urcs_on and self.faults.periodic_urcs:
@@ -1381,6 +1387,11 @@ class SimModem:
                 raise _Fail("cms", 303)
             current[i] = value
         self.session.cnmi = tuple(current)  # type: ignore[assignment]
+        if current[0] != 0:
+            # <bfr> 0 flushes the indications held in mode 0 after the OK; 1 discards them.
+            if current[4] == 0:
+                self._urc_queue.extend(self._held_indications)
+            self._held_indications.clear()
         self.network.schedule(0.0, self.flush_pending)
 
     # --- sending and the store (TS 27.005 §3.5, §3.4) ---------------------------------------------

@@ -8,6 +8,7 @@ Timestamps use the injected `clock` (wall-clock seconds); waiting uses the real 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import itertools
 import logging
@@ -100,7 +101,7 @@ class Phone:
         for seq, part in enumerate(parts, 1):
             concat = pdul.Concat(self._ref, len(parts), seq) if len(parts) > 1 else None
             data = pdul.encode_deliver(self.number, part, now, encoding=encoding, concat=concat, smsc=self.network.smsc)
-            self.network.schedule(0.0, lambda d=data: modem.deliver("deliver", d))
+            self.network.schedule(0.0, functools.partial(modem.deliver, "deliver", data))
         return len(parts)
 
     def send_pdu(self, to: str, pdu: str) -> int:
@@ -242,7 +243,7 @@ class Network:
             self.schedule(0.0, lambda: self._route(modem.msisdn, submit))
         if submit.status_report:
             for step, status in enumerate(statuses, 1):
-                self.schedule(faults.dr_delay * step, lambda st=status: self._report(modem, mr, submit.destination, submitted_at, st))
+                self.schedule(faults.dr_delay * step, functools.partial(self._report, modem, mr, submit.destination, submitted_at, status))
 
     def _report(self, modem: SimModem, mr: int, recipient: str, submitted_at: dt.datetime, status: int) -> None:
         data = pdul.encode_status_report(mr, recipient, submitted_at, self.now(), status, smsc=self.smsc)
