@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,16 @@ FAST = {"per_minute": 60_000, "per_hour": 3_600_000, "per_day": 100_000_000}
 
 
 class FakeClock:
-    """Wall-clock time that only moves when the test says so."""
+    """Wall-clock time that moves only when the test says so, or by `tick` seconds at every reading."""
 
-    def __init__(self, start: float) -> None:
+    def __init__(self, start: float, tick: float = 0.0) -> None:
         self._now = start
+        self._tick = tick
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
         with self._lock:
+            self._now += self._tick
             return self._now
 
     def advance(self, seconds: float) -> None:
@@ -35,6 +38,23 @@ class FakeClock:
     def set(self, when: float) -> None:
         with self._lock:
             self._now = when
+
+    @contextlib.contextmanager
+    def running(self, step: float, every: float = 0.002) -> Iterator[None]:
+        """Advance by `step` simulated seconds every `every` real seconds inside the block (fast-forward)."""
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(every):
+                self.advance(step)
+
+        thread = threading.Thread(target=tick, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
