@@ -143,6 +143,53 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(report: object) -> int:
+    """Print an import/export report; exit 0 when it says ok, 1 otherwise."""
+    print(report)
+    return 0 if getattr(report, "ok", True) else 1
+
+
+def cmd_import_catalogue(args: argparse.Namespace) -> int:
+    try:
+        from gateway import catalogue
+    except ImportError:
+        return _later("catalogue import", "issue 5")(args)
+    db = _db(args)
+    try:
+        return _report(catalogue.import_csv(db, Path(args.file), now=time.time()))
+    finally:
+        db.close()
+
+
+def cmd_import_contacts(args: argparse.Namespace) -> int:
+    try:
+        from gateway import contacts
+    except ImportError:
+        return _later("contact import", "issue 6")(args)
+    config = _config(args)
+    from gateway import store
+
+    db = store.connect(config.database.path)
+    try:
+        return _report(contacts.import_csv(db, config, Path(args.file), dry_run=args.dry_run, now=time.time()))
+    finally:
+        db.close()
+
+
+def cmd_export_contacts(args: argparse.Namespace) -> int:
+    try:
+        from gateway import contacts
+    except ImportError:
+        return _later("contact export", "issue 6")(args)
+    db = _db(args)
+    try:
+        count = contacts.export_csv(db, Path(args.file))
+    finally:
+        db.close()
+    print(f"{count} contacts written to {args.file}")
+    return 0
+
+
 def _later(feature: str, issue: str) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
         print(f"smsgw: {feature} is not available in this version yet ({issue}).", file=sys.stderr)
@@ -225,17 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = imp_sub.add_parser("contacts", parents=[common], help="import contacts from a CSV file")
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
-    p.set_defaults(func=_later("contact import", "issue 6"))
+    p.set_defaults(func=cmd_import_contacts)
     p = imp_sub.add_parser("catalogue", parents=[common], help="import the product catalogue from a CSV file")
     p.add_argument("file")
-    p.set_defaults(func=_later("catalogue import", "issue 5"))
+    p.set_defaults(func=cmd_import_catalogue)
 
     exp = sub.add_parser("export", parents=[common], help="export contacts")
     exp_sub = exp.add_subparsers(dest="export_what", metavar="WHAT")
     exp_sub.required = True
     p = exp_sub.add_parser("contacts", parents=[common], help="export contacts to a CSV file")
     p.add_argument("file")
-    p.set_defaults(func=_later("contact export", "issue 6"))
+    p.set_defaults(func=cmd_export_contacts)
     return parser
 
 

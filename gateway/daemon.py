@@ -36,6 +36,7 @@ class Daemon:
         finally:
             db.close()
         self._start_workers()
+        self._start_jobs()
         self._start_web()
 
     def _recover(self, db) -> None:
@@ -43,11 +44,29 @@ class Daemon:
 
         outbox.recover_after_crash(db, self.config, now=self.clock())
 
+    def _inbound_handler(self) -> Callable[[object, int], None] | None:
+        """The command layer's entry point for each complete inbound message, when it is installed."""
+        try:
+            from gateway import commands
+        except ImportError:
+            log.warning("SMS commands are not part of this build: inbound messages only land in the inbox")
+            return None
+        config, clock = self.config, self.clock
+        return lambda db, inbox_id: commands.handle_inbound(db, config, inbox_id, now=clock())
+
+    def _start_jobs(self) -> None:
+        try:
+            from gateway import jobs
+        except ImportError:
+            return
+        scheduler = jobs.start(self.config, clock=self.clock)
+        self._stops.append(scheduler.stop)
+
     def _start_workers(self) -> None:
         from gateway import worker
 
         supervisor = worker.Supervisor(self.config, clock=self.clock, stopping=self.stopping,
-                                       clock_ok=self.clock_ok)
+                                       clock_ok=self.clock_ok, on_inbound=self._inbound_handler())
         supervisor.start()
         self.supervisor = supervisor
         self._stops.append(supervisor.stop)

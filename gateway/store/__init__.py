@@ -21,7 +21,10 @@ from pathlib import Path
 import sqlite_utils
 
 from gateway.errors import StoreError
+from gateway.store import schema_campaigns, schema_commands, schema_web
 from gateway.store.schema import MIGRATIONS
+
+ALL_SETS = (MIGRATIONS, schema_commands.MIGRATIONS, schema_campaigns.MIGRATIONS, schema_web.MIGRATIONS)
 
 Database = sqlite_utils.Database
 BUSY_TIMEOUT_MS = 10_000
@@ -48,7 +51,8 @@ def connect(path: Path | str, *, migrate: bool = True, check: bool = False) -> D
             if verdict != "ok":
                 raise StoreError(f"{path_str}: database integrity check failed: {verdict}")
         if migrate:
-            MIGRATIONS.apply(db)
+            for migrations in ALL_SETS:
+                migrations.apply(db)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path_str}: cannot open the database: {exc}") from None
     return db
@@ -94,5 +98,5 @@ def backup(db: Database, target: Path | str) -> int:
 
 
 def schema_version(db: Database) -> list[str]:
-    """Names of the applied migrations, oldest first."""
-    return [m.name for m in MIGRATIONS.applied(db)]
+    """Names of the applied migrations, set by set, oldest first."""
+    return [m.name for migrations in ALL_SETS for m in migrations.applied(db)]

@@ -1,6 +1,10 @@
 """Schema migrations (sqlite-utils `Migrations`): append new functions, never edit an applied one.
 
-Times are Unix seconds (REAL). States are the string values of the StrEnums in `gateway.store.states`.
+The core set lives here; each domain keeps its own set in its own module (`schema_commands`,
+`schema_campaigns`, `schema_web`), so work on one domain never reorders another's migrations. `ALL_SETS`
+lists them in the order they are applied; a later set may reference tables of an earlier one.
+
+Times are Unix seconds (REAL). States are the string values of the StrEnums in `gateway.states`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from sqlite_utils.migrations import Migrations
 MIGRATIONS = Migrations("smsgw")
 
 
-def _run(db: Database, script: str) -> None:
+def run_script(db: Database, script: str) -> None:
     """Execute `;`-separated DDL statements one by one (executescript would commit mid-migration)."""
     for statement in script.split(";\n"):
         if statement.strip():
@@ -20,7 +24,7 @@ def _run(db: Database, script: str) -> None:
 
 @MIGRATIONS()
 def m001_initial(db: Database) -> None:
-    _run(
+    run_script(
         db,
         """
 CREATE TABLE modems (
