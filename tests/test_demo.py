@@ -41,7 +41,8 @@ def test_demo_runs_sends_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert len(modems) == 2
         def healthy() -> dict | None:
             try:
-                return json.load(urllib.request.urlopen(url.group(1) + "health", timeout=10))
+                body = json.load(urllib.request.urlopen(url.group(1) + "health", timeout=10))
+                return body if body["modems_online"] == 2 else None
             except urllib.error.HTTPError as exc:
                 assert exc.code == 503  # not ready yet: modems still connecting
                 return None
