@@ -67,6 +67,7 @@ class SimulatorTraits:
     mr_start: int
     vendor_ok: tuple[str, ...]
     urc_switch: str
+    urcs_stop_on: str
     sim_busy_after_pin_s: float
 
 
@@ -211,6 +212,7 @@ def _simulator(path: Path, sim: _Reader) -> SimulatorTraits:
         mr_start=sim.int_("mr_start", 0, lo=0, hi=255),
         vendor_ok=sim.strs("vendor_ok", []),
         urc_switch=sim.str_("urc_switch", ""),
+        urcs_stop_on=sim.str_("urcs_stop_on", ""),
         sim_busy_after_pin_s=sim.float_("sim_busy_after_pin_s", 0.0),
     )
     sim.done()

@@ -21,7 +21,7 @@ import pytest
 from conftest import need_tool
 from gateway.simulator import Network, ReceivedMessage, StoredMessage
 
-PROFILES = ["generic", "sim800", "huawei-e173", "quectel-ec25", "simcom-sim7600"]
+PROFILES = ["generic", "sim800", "huawei-e173", "quectel-ec25", "simcom-sim7600", "huawei-e3372", "zte-mf190"]
 PHONE = "+79161234567"
 SENDER = "+79160000001"
 SHORT = "Привет, мир! Заказ №42 готов."

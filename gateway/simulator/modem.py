@@ -964,6 +964,9 @@ class SimModem:
                 return
             raise _Fail("unsupported")
         self._gate(name)
+        if name == self.profile.simulator.urcs_stop_on:
+            # ZTE MF190: the +ZUSIMR:2 flood stops once the host sends AT+CPMS? (ModemManager).
+            self._urcs_on = False
         handler(form, args, lines)
 
     def _gate(self, name: str) -> None:

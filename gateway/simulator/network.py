@@ -96,10 +96,11 @@ class Phone:
         """Originate an SMS to a modem's MSISDN: multipart when long, GSM-7 or UCS-2 by content; returns parts."""
         modem = self.network.modem_for(to)
         encoding, parts = pdul.split_text(text)
-        self._ref = (self._ref + 1) % 256
+        with self._changed:
+            self._ref = ref = (self._ref + 1) % 256
         now = self.network.now()
         for seq, part in enumerate(parts, 1):
-            concat = pdul.Concat(self._ref, len(parts), seq) if len(parts) > 1 else None
+            concat = pdul.Concat(ref, len(parts), seq) if len(parts) > 1 else None
             data = pdul.encode_deliver(self.number, part, now, encoding=encoding, concat=concat, smsc=self.network.smsc)
             self.network.schedule(0.0, functools.partial(modem.deliver, "deliver", data))
         return len(parts)
