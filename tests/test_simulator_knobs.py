@@ -310,3 +310,15 @@ def test_cnmi_mode_0_holds_indications_until_mode_changes(net: Network, connect:
     assert c.at("AT") == b"\r\nOK\r\n"
     c.write(b"AT+CNMI=2,1,0,0,0\r")
     assert c.read_until(b'+CMTI: "SM",1\r\n') == b'\r\nOK\r\n\r\n+CMTI: "SM",1\r\n'
+
+
+def test_zte_zusimr_flood_stops_after_cpms_query(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    base = load_profile("zte-mf190")
+    fast = dataclasses.replace(base, simulator=dataclasses.replace(base.simulator, periodic_urcs=(PeriodicUrc("+ZUSIMR:2", 0.05),)))
+    m, c = connect(fast)
+    assert c.read_until(b"+ZUSIMR:2\r\n").endswith(b"\r\n+ZUSIMR:2\r\n")
+    c.at("AT+CPMS?")
+    c.drain(0.1)
+    assert b"+ZUSIMR" not in c.drain(0.25)
+    c.at("AT+CSMP=17,167,0,0")
+    assert c.at("AT+CSCA?") == b'\r\n+CSCA: "",129\r\n\r\nOK\r\n'  # Qualcomm/ZTE: CSMP erased the SMSC
