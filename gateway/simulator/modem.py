@@ -162,6 +162,7 @@ class Memory:
         self.slots: dict[int, Slot] = {}
 
     def free_index(self) -> int | None:
+        """The lowest free index from the base, or None when the store is full."""
         for index in range(self.base, self.base + self.capacity):
             if index not in self.slots:
                 return index
@@ -207,6 +208,7 @@ class _Prompted(Exception):
 
 @dataclass
 class _Prompt:
+    """State of an open `> ` prompt: what was asked for and the bytes typed so far."""
     kind: str  # "cmgs" or "cmgw"
     length: int | None  # PDU mode: declared TPDU length
     address: str | None  # text mode: destination
@@ -248,6 +250,7 @@ def _split_args(args: str) -> list[str]:
 
 
 def _unquote(value: str) -> str:
+    """Strip one pair of surrounding double quotes."""
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
@@ -255,6 +258,7 @@ def _unquote(value: str) -> str:
 
 
 def _int(value: str) -> int:
+    """Parse an integer parameter or fail with ERROR."""
     try:
         return int(value.strip())
     except ValueError:
@@ -317,6 +321,7 @@ class SimModem:
         return self._path
 
     def _fresh_session(self) -> Session:
+        """The power-up session for this profile (echo default, CNMI default, preferred storage)."""
         cnmi = tuple(int(v) for v in self.profile.simulator.cnmi_default.split(","))
         storage = self.profile.storage
         return Session(echo=self.profile.echo_default, cnmi=cnmi, mems=(storage, storage, storage))  # type: ignore[arg-type]
@@ -394,6 +399,7 @@ class SimModem:
             self._release_node()
 
     def _release_node(self) -> None:
+        """Close the slave fd kept after an unplug, freeing the old pty number."""
         if self._node >= 0:
             try:
                 os.close(self._node)
@@ -476,6 +482,7 @@ class SimModem:
         return self.stored(memory)
 
     def _available(self) -> bool:
+        """Whether the network can deliver to this modem now (plugged, registered, radio on, SIM ready)."""
         return self.plugged and not self.faults.no_network and self.session.cfun == 1 and self._sim_state == "READY"
 
     def deliver(self, kind: str, pdu: bytes) -> None:
@@ -530,10 +537,12 @@ class SimModem:
         return True
 
     def _cnma_expect(self) -> None:
+        """Count one more +CMT/+CDS the host must acknowledge under AT+CSMS=1."""
         if self.session.csms == 1:
             self.session.cnma_pending += 1
 
     def _store(self, memory: Memory, slot: Slot) -> int | None:
+        """Put a message in the first free slot; None when the store is (or reports itself) full."""
         if self._full(memory):
             return None
         index = memory.free_index()
@@ -545,6 +554,7 @@ class SimModem:
         return index
 
     def _full(self, memory: Memory) -> bool:
+        """Whether a store is at capacity, or the sim_full knob makes the SIM say so."""
         return (self.faults.sim_full and memory is self.memories["SM"]) or len(memory.slots) >= memory.capacity
 
     def emit_urc(self, text: str) -> None:
@@ -568,6 +578,7 @@ class SimModem:
                 self._write(data)
 
     def _periodic(self, urc: PeriodicUrc, generation: int) -> None:
+        """Emit one periodic URC and schedule the next, until the modem is powered off."""
         if generation != self._generation or not self.plugged:
             return
         if self._urcs_on and self.faults.periodic_urcs:
@@ -575,12 +586,14 @@ class SimModem:
         self.network.schedule(urc.period_s, lambda: self._periodic(urc, generation))
 
     def _creg_changed(self) -> None:
+        """Send +CREG: <stat> when registration changed and AT+CREG=1/2 asked for it."""
         if self.session.creg_n:
             self.emit_urc(f"+CREG: {self._creg_stat()}")
 
     # --- I/O thread -----------------------------------------------------------------------------
 
     def _run(self) -> None:
+        """The modem thread: read the master until stopped, feeding bytes to the parser."""
         master, wake = self._master, self._wake_r
         while not self._stop.is_set():
             try:
@@ -627,6 +640,7 @@ class SimModem:
                 return
 
     def _feed(self, data: bytes) -> None:
+        """Split input into command lines (terminated by CR, S3) or route it to an open prompt."""
         if wire.isEnabledFor(logging.DEBUG):
             wire.debug("modem%d <- %r", self.index, data)
         if self._prompt is not None:
@@ -648,6 +662,7 @@ class SimModem:
                 buf += rest
 
     def _line(self, raw: bytes) -> None:
+        """Echo and execute one command line, then write its answer."""
         line = raw.lstrip(b"\n")
         if b"\x08" in line:
             chars: list[int] = []
@@ -692,6 +707,7 @@ class SimModem:
             self._respond(echo, lines, final)
 
     def _final(self, fail: _Fail) -> str | None:
+        """The final result code text for a failure under the current AT+CMEE setting."""
         if fail.kind == "none":
             return None
         if fail.kind == "unsupported":
@@ -740,6 +756,7 @@ class SimModem:
         self._send(bytes(out))
 
     def _send(self, data: bytes) -> None:
+        """Write bytes, in chunks of `split_writes` bytes 2 ms apart when that knob is set."""
         chunk = self.faults.split_writes
         if not chunk:
             self._write(data)
@@ -751,6 +768,7 @@ class SimModem:
     # --- the > prompt -----------------------------------------------------------------------------
 
     def _open_prompt(self, echo: bytes, lines: list[str]) -> None:
+        """Write the echo and the `\r\n> ` prompt (nothing after the space), unless no_prompt is set."""
         prompt = self._prompt
         assert prompt is not None
         if prompt.silent:
@@ -798,6 +816,7 @@ class SimModem:
         return rest
 
     def _finish_prompt(self, prompt: _Prompt) -> None:
+        """Submit or store what was typed at the prompt and answer +CMGS/+CMGW or an error."""
         lines: list[str] = []
         final: str | None = "OK"
         try:
@@ -813,6 +832,7 @@ class SimModem:
             self._respond(b"", lines, final)
 
     def _prompt_pdu(self, prompt: _Prompt) -> bytes:
+        """The hex PDU typed at the prompt, checked against the declared TPDU length."""
         text = bytes(prompt.data).strip().replace(b"\n", b"").replace(b" ", b"")
         try:
             data = bytes.fromhex(text.decode("ascii"))
@@ -824,6 +844,7 @@ class SimModem:
         return data
 
     def _prompt_text(self, prompt: _Prompt) -> tuple[str, pdul.Encoding]:
+        """The text typed at the prompt, decoded per AT+CSCS and the CSMP data coding scheme."""
         raw = bytes(prompt.data).decode("latin-1")
         dcs = self.session.csmp[3]
         try:
@@ -842,6 +863,7 @@ class SimModem:
         return text, encoding
 
     def _submit_from_prompt(self, prompt: _Prompt) -> int:
+        """Turn what was typed after AT+CMGS into a submit and send it."""
         if prompt.address is None:
             data = self._prompt_pdu(prompt)
             try:
@@ -884,6 +906,7 @@ class SimModem:
         return mr
 
     def _write_from_prompt(self, prompt: _Prompt) -> int:
+        """Store what was typed after AT+CMGW as an unsent message; return its index."""
         if prompt.address is None:
             data = self._prompt_pdu(prompt)
             try:
@@ -949,6 +972,7 @@ class SimModem:
             self._dispatch(name, suffix, lines)
 
     def _dispatch(self, name: str, suffix: str, lines: list[str]) -> None:
+        """Run one command by name and form (action, set, read, test) or answer not supported."""
         if suffix.startswith("=?"):
             form, args = "test", suffix[2:]
         elif suffix.startswith("?"):
@@ -983,6 +1007,7 @@ class SimModem:
             raise _Fail("cms", 314) if sms else _Fail("cme", 14)
 
     def _table(self) -> dict[str, Callable[[str, str, list[str]], None]]:
+        """The command table: name to handler."""
         return {
             "": self._c_nop, "E": self._c_echo, "V": self._c_verbose, "Q": self._c_nop, "Z": self._c_reset,
             "I": self._c_info, "&F": self._c_reset, "&W": self._c_nop, "&C": self._c_nop, "&D": self._c_nop,
@@ -1003,6 +1028,7 @@ class SimModem:
     # --- string conversion (TS 27.007 §5.5: +CSCS applies to every string parameter) ----------------
 
     def _str_in(self, value: str) -> str:
+        """A string parameter from the host, decoded per AT+CSCS."""
         value = _unquote(value)
         if self.session.cscs == "UCS2":
             try:
@@ -1012,19 +1038,20 @@ class SimModem:
         return value
 
     def _str_out(self, value: str) -> str:
+        """A string parameter for the host, encoded per AT+CSCS."""
         if self.session.cscs == "UCS2":
             return value.encode("utf-16-be").hex().upper()
         return value
 
     def _text_out(self, text: str, encoding: pdul.Encoding) -> str:
+        """Text-mode <data>: hex for UCS-2 (SIM7600 manual) or under CSCS "UCS2"; 8-bit data is already hex."""
         if encoding is pdul.Encoding.UCS2 or self.session.cscs == "UCS2":
             return text.encode("utf-16-be").hex().upper()
-        if encoding is pdul.Encoding.EIGHT_BIT:
-            return text
         return text
 
     @staticmethod
     def _scts(moment: dt.datetime) -> str:
+        """A timestamp in text-mode form: yy/MM/dd,hh:mm:ss±zz (zone in quarter hours)."""
         offset = moment.utcoffset() or dt.timedelta(0)
         quarters = int(offset.total_seconds() // 900)
         return moment.strftime("%y/%m/%d,%H:%M:%S") + f"{'+' if quarters >= 0 else '-'}{abs(quarters):02d}"
@@ -1053,6 +1080,7 @@ class SimModem:
         self.session = self._fresh_session()
 
     def _ati_lines(self) -> list[str]:
+        """The profile's ATI lines with identity placeholders filled in."""
         t = self.profile.simulator
         return [line.format(manufacturer=t.manufacturer, model=t.model, revision=t.revision, imei=self.imei) for line in t.ati]
 
@@ -1071,6 +1099,7 @@ class SimModem:
             self.session.cmee = value
 
     def _identity(self, form: str, value: str, lines: list[str]) -> None:
+        """Answer an identity command (CGMI, CGMM, CGMR, CGSN, CIMI) with its bare value."""
         if form == "action":
             lines.append(value)
         elif form != "test":
@@ -1145,6 +1174,7 @@ class SimModem:
         raise _Fail("cme", 16)
 
     def _unlock(self) -> None:
+        """The SIM accepted a PIN or PUK: ready, maybe busy for a while, held messages released."""
         self._sim_state = "READY"
         self._pin_tries = 3
         if "sim_busy_after_pin" in self.profile.quirks:
@@ -1177,6 +1207,7 @@ class SimModem:
             raise _Fail("error")
 
     def _rssi(self) -> int:
+        """The CSQ signal value: the knob's level, or 99 (unknown) without network or radio."""
         return 99 if self.faults.no_network or self.session.cfun != 1 else max(0, min(31, self.faults.rssi))
 
     def _c_csq(self, form: str, args: str, lines: list[str]) -> None:
@@ -1188,11 +1219,13 @@ class SimModem:
             raise _Fail("error")
 
     def _creg_stat(self) -> int:
+        """Registration status for +CREG/+CGREG: 1 home, 2 searching, 0 not registered."""
         if self.session.cfun != 1 or self._sim_state != "READY":
             return 0
         return 2 if self.faults.no_network else 1
 
     def _reg(self, form: str, args: str, lines: list[str], name: str, attr: str) -> None:
+        """AT+CREG / AT+CGREG / AT+CEREG: read, test and set of the URC mode."""
         if form == "read":
             n = getattr(self.session, attr)
             stat = self._creg_stat()
@@ -1366,6 +1399,7 @@ class SimModem:
         lines.append("+CPMS: " + ",".join(f"{self._used(m)},{self.memories[m].capacity}" for m in current[:arity]))
 
     def _used(self, name: str) -> int:
+        """Messages in a store as +CPMS reports them."""
         memory = self.memories[name]
         return memory.capacity if self._full(memory) and self.faults.sim_full else len(memory.slots)
 
@@ -1423,6 +1457,7 @@ class SimModem:
         self._begin_prompt("cmgw", args, stat)
 
     def _begin_prompt(self, kind: str, args: str, stat: int) -> None:
+        """Validate AT+CMGS/AT+CMGW parameters and open the prompt."""
         values = _split_args(args) if args else [""]
         silent = self.faults.no_prompt
         if self.session.cmgf == 0:
@@ -1485,14 +1520,15 @@ class SimModem:
                 listing.append(f"+CMGL: {index},{slot.stat},,{pdul.tpdu_length(slot.pdu)}")
                 listing.append(slot.pdu.hex().upper())
             else:
-                listing.extend(self._text_entry(f"+CMGL: {index},", slot, with_index=True))
+                listing.extend(self._text_entry(f"+CMGL: {index},", slot))
             if slot.stat == 0:
                 slot.stat = 1
         if listing:
             # One information text: entries are separated by a single CR LF (transcripts T2).
             lines.append("\r\n".join(listing))
 
-    def _text_entry(self, prefix: str, slot: Slot, *, with_index: bool) -> list[str]:
+    def _text_entry(self, prefix: str, slot: Slot) -> list[str]:
+        """Text-mode header line and data line for one stored message (TS 27.005 §3.4.2, §3.4.3)."""
         stat = f'"{TEXT_STATS[slot.stat]}"'
         try:
             if slot.kind == "status":
@@ -1527,7 +1563,7 @@ class SimModem:
         if self.session.cmgf == 0:
             lines.append(f"+CMGR: {slot.stat},,{pdul.tpdu_length(slot.pdu)}\r\n{slot.pdu.hex().upper()}")
         else:
-            lines.append("\r\n".join(self._text_entry("+CMGR: ", slot, with_index=False)))
+            lines.append("\r\n".join(self._text_entry("+CMGR: ", slot)))
         if slot.stat == 0 and not keep_unread:
             slot.stat = 1
 
@@ -1558,5 +1594,6 @@ class SimModem:
         self.network.schedule(0.0, self.flush_pending)
 
     def _cds_text(self, data: bytes) -> str:
+        """A status report in text-mode +CDS form (TS 27.005 §3.4.1)."""
         r = pdul.decode_status_report(data)
         return f'+CDS: 6,{r.mr},"{self._str_out(r.recipient)}",145,"{self._scts(r.timestamp)}","{self._scts(r.discharge)}",{r.status}'
