@@ -89,11 +89,12 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from gateway import status
+    from gateway import status, store
 
-    db = _db(args)
+    config = _config(args)
+    db = store.connect(config.database.path)
     try:
-        print(status.render_text(db, now=time.time()))
+        print(status.render_text(db, config, now=time.time()))
     finally:
         db.close()
     return 0

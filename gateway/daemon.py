@@ -43,6 +43,13 @@ class Daemon:
         from gateway import outbox
 
         outbox.recover_after_crash(db, self.config, now=self.clock())
+        try:
+            from gateway import commands
+        except ImportError:
+            return
+        handled = commands.handle_pending(db, self.config, now=self.clock())
+        if handled:
+            log.info("handled %d inbound message(s) left unhandled by the previous run", handled)
 
     def _inbound_handler(self) -> Callable[[object, int], None] | None:
         """The command layer's entry point for each complete inbound message, when it is installed."""

@@ -1,8 +1,11 @@
-"""`smsgw status`: modems and queue counts as plain text."""
+"""`smsgw status`: modems (identity, signal, operator, sent today against the caps) and queue counts."""
 
 from __future__ import annotations
 
 import time as _time
+
+from gateway import policy, profiles
+from gateway.config import Config
 
 from gateway.store import modems as store_modems
 from gateway.store import outbox as store_outbox
@@ -19,10 +22,23 @@ def _age(now: float, then: float | None) -> str:
     return _time.strftime("%Y-%m-%d %H:%M", _time.localtime(then))
 
 
-def render_text(db, now: float) -> str:
-    """Modems (identity, signal, operator, sent today) and queue counts, for a terminal."""
+def _caps(config: Config, modem: dict) -> policy.Caps | None:
+    entry = next((m for m in config.modems if m.name == modem["name"]), None)
+    if entry is None:
+        return None
+    try:
+        profile = profiles.load_profile(modem["profile"] or "generic")
+    except profiles.ProfileError:
+        return None
+    return policy.Caps(entry.per_minute or profile.per_minute, entry.per_hour or profile.per_hour,
+                       entry.per_day or profile.per_day)
+
+
+def render_text(db, config: Config, now: float) -> str:
+    """Modems (identity, signal, operator, sent today against the day cap) and queue counts, for a terminal."""
     lines = ["Modems:"]
     modems = store_modems.list_modems(db)
+    midnight = policy.local_midnight(now, policy.recipient_zone("", None, config.office.timezone))
     if not modems:
         lines.append("  none seen yet (is the daemon running and a modem configured?)")
     for m in modems:
@@ -32,6 +48,10 @@ def render_text(db, now: float) -> str:
             f"{signal}, {m['operator'] or 'operator ?'}, {m['registration'] or 'registration ?'}, "
             f"seen {_age(now, m['last_seen'])}, port {m['port'] or '?'}"
         )
+        caps = _caps(config, m)
+        today = store_outbox.sent_since(db, m["id"], midnight)
+        lines.append(f"    sent today {today}" + (f" of {caps.per_day} (caps {caps.per_minute}/min, "
+                                                   f"{caps.per_hour}/h)" if caps else " (not in the config)"))
         if m["last_error"]:
             lines.append(f"    last error: {m['last_error']}")
     lines.append("Queue:")

@@ -125,6 +125,12 @@ class ModemWorker(threading.Thread):
         finally:
             if self.session:
                 self.session.close()
+            if self.modem_id is not None:
+                try:
+                    store_modems.update_status(self.db, self.modem_id, w.clock(), status=str(ModemStatus.OFFLINE),
+                                               last_error="gateway stopped")
+                except Exception:
+                    log.exception("cannot record the modem's status")
             self.db.close()
 
     def _lost(self, reason: str, status: ModemStatus = ModemStatus.OFFLINE) -> None:
