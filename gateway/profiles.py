@@ -309,6 +309,15 @@ def load_all(directory: Path | None = None) -> dict[str, Profile]:
     return profiles
 
 
+def match_usb_id(usb_id: str, profiles: Mapping[str, Profile]) -> Profile | None:
+    """The profile listing this `vvvv:pppp` USB id (before the modem answers AT), or None."""
+    wanted = usb_id.strip().lower()
+    for profile in profiles.values():
+        if wanted in profile.usb_ids:
+            return profile
+    return None
+
+
 def match_profile(manufacturer: str, model: str, profiles: Mapping[str, Profile]) -> Profile:
     """The profile that best matches a modem's +CGMI/+CGMM answers, else the generic one."""
     best: Profile | None = None

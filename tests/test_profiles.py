@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.profiles import KNOWN_QUIRKS, Profile, ProfileError, load_all, load_profile, match_profile, profiles_dir
+from gateway.profiles import KNOWN_QUIRKS, Profile, ProfileError, load_all, load_profile, match_profile, match_usb_id, profiles_dir
 
 REQUIRED = {"generic", "sim800", "huawei-e173", "quectel-ec25"}
 
@@ -120,3 +120,12 @@ def test_profile_is_a_frozen_dataclass_with_the_product_fields() -> None:
         "cmgs_timeout_s",
     } <= names
     assert issubclass(ProfileError, ValueError)
+
+
+def test_match_usb_id() -> None:
+    profiles = load_all()
+    assert match_usb_id("2C7C:0125", profiles).name == "quectel-ec25"  # type: ignore[union-attr]
+    assert match_usb_id("12d1:1506", profiles).name == "huawei-e3372"  # type: ignore[union-attr]
+    assert match_usb_id("12d1:14dc", profiles) is None  # HiLink E3372 has no AT port
+    ids = [i for p in profiles.values() for i in p.usb_ids]
+    assert len(ids) == len(set(ids)), "a USB id may name one profile only"
