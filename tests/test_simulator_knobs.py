@@ -333,3 +333,27 @@ def test_zte_zusimr_flood_stops_after_cpms_query(net: Network, connect: Callable
     assert b"+ZUSIMR" not in c.drain(0.25)
     c.at("AT+CSMP=17,167,0,0")
     assert c.at("AT+CSCA?") == b'\r\n+CSCA: "",129\r\n\r\nOK\r\n'  # Qualcomm/ZTE: CSMP erased the SMSC
+
+
+def test_latency_keeps_the_echo_immediate(connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect("quectel-ec25")
+    c.at("ATE1")
+    m.set_faults(latency_cmd=0.4)
+    c.write(b"AT+CSQ\r")
+    assert c.read_until(b"AT+CSQ\r", timeout=0.3) == b"AT+CSQ\r"
+    started = time.monotonic()
+    assert c.read_until(b"OK\r\n") == b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n"
+    assert time.monotonic() - started >= 0.2
+
+
+def test_replug_asks_for_the_pin_again(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect()
+    m.set_faults(pin="1234")
+    c.write(b'AT+CPIN="1234"\r')
+    c.read_until(b"+CPIN: READY\r\n")
+    m.replug()
+    c2 = Client(m.path)
+    try:
+        assert c2.at("AT+CPIN?") == b"\r\n+CPIN: SIM PIN\r\n\r\nOK\r\n"
+    finally:
+        c2.close()

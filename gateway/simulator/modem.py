@@ -209,6 +209,7 @@ class _Prompted(Exception):
 @dataclass
 class _Prompt:
     """State of an open `> ` prompt: what was asked for and the bytes typed so far."""
+
     kind: str  # "cmgs" or "cmgw"
     length: int | None  # PDU mode: declared TPDU length
     address: str | None  # text mode: destination
@@ -338,6 +339,10 @@ class SimModem:
         self._generation += 1
         with self._lock:
             self.session = self._fresh_session()
+            if self.faults.pin:
+                # A power-cycled SIM with PIN protection asks for the PIN again.
+                self._sim_state = "SIM PIN"
+                self._pin_tries = 3
             self._urcs_on = True
             self._inbuf.clear()
             self._urc_queue.clear()
@@ -688,7 +693,11 @@ class SimModem:
         self._last_line = line[start:]
         with self._lock:
             self._busy = True
-        latency = self.faults.latency_cmd
+            latency = self.faults.latency_cmd
+            if latency and echo:
+                # A real modem echoes while the host types; only the answer is slow.
+                self._send(echo)
+                echo = b""
         if latency:
             self._stop.wait(latency)
         with self._lock:
