@@ -416,3 +416,15 @@ def test_cfun_radio_off_and_reboot(net: Network, connect: Callable[..., tuple[Si
     assert c.read_until(b"SMS Ready\r\n") == b"\r\nOK\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n"
     assert c.at("AT") == b"AT\r\r\nOK\r\n"  # rebooted: SIM800 echo is on again
     assert c.at("AT+CREG?") == b"AT+CREG?\r\r\n+CREG: 0,1\r\n\r\nOK\r\n"
+
+
+def test_send_pdu_stores_a_raw_deliver_verbatim(net: Network, connect: Callable[..., tuple[SimModem, Client]]) -> None:
+    m, c = connect()
+    deliver = sp.encode_deliver("MyShop", "Скидка 10%", sp.decode_timestamp(bytes.fromhex("52304101127021")), with_smsc=False)
+    net.phone("+70000000001").send_pdu(to=m.msisdn, pdu=deliver.hex())
+    stored = m.wait_stored(1)
+    assert (stored[0].sender, stored[0].text) == ("MyShop", "Скидка 10%")
+    ((_, _, pdu),) = cmgl(c)
+    assert pdu == sp.encode_smsc(net.smsc) + deliver
+    with pytest.raises(ValueError):
+        net.phone(PHONE).send_pdu(to=m.msisdn, pdu="06")  # a status report is not something a phone sends
