@@ -52,16 +52,13 @@ def quiet_until(now: float, zone: ZoneInfo, quiet: QuietHours) -> float | None:
         return None
     local = datetime.fromtimestamp(now, zone)
     t = local.time()
-    start, end = quiet.start, quiet.end
-    inside = (start <= t or t < end) if start > end else (start <= t < end)
+    overnight = quiet.start > quiet.end  # e.g. 20:00–08:00
+    inside = (t >= quiet.start or t < quiet.end) if overnight else (quiet.start <= t < quiet.end)
     if not inside:
         return None
-    end_day = local.date() if t < end else local.date() + timedelta(days=1)
-    if start < end:  # a window inside one day, e.g. 13:00–15:00
-        end_day = local.date()
-    wall = datetime.combine(end_day, end, tzinfo=zone)
-    # Round trip through UTC so a DST gap or fold resolves to a real instant.
-    return max(wall.timestamp(), now + 1)
+    end_day = local.date() + timedelta(days=1) if overnight and t >= quiet.start else local.date()
+    # Wall time → instant in the zone, so a DST change during the night still ends at local 08:00.
+    return max(datetime.combine(end_day, quiet.end, tzinfo=zone).timestamp(), now + 1)
 
 
 def local_midnight(now: float, zone: ZoneInfo) -> float:
