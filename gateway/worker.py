@@ -238,7 +238,12 @@ class ModemWorker(threading.Thread):
         reference = row.get("concat_ref")
         if msg.parts_total > 1 and (reference is None or not done):
             reference = store_modems.next_concat_ref(db, self.modem_id)
-        pdus = sms.encode_submit(msg.phone, msg.body, reference=reference or 0, request_report=True)
+        try:
+            pdus = sms.encode_submit(msg.phone, msg.body, reference=reference or 0, request_report=True)
+        except ValueError as exc:  # a row no modem could ever send: fail it, never retry it forever
+            q.finish(db, msg.id, OutState.FAILED, w.clock(), f"cannot be encoded as SMS: {exc}")
+            log.warning("message %d cannot be encoded: %s", msg.id, exc)
+            return
         q.set_concat(db, msg.id, reference if len(pdus) > 1 else None, len(pdus), str(sms.plan(msg.body).encoding))
         already = {p["seq"] for p in done}
         for pdu in pdus:

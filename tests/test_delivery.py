@@ -97,3 +97,19 @@ def test_staff_resolve_uncertain_messages_and_it_is_audited(tmp_path: Path) -> N
         outbox.resolve_uncertain(db, first, "drop", "olga", now=6.0)
     actions = [(e["actor"], e["action"]) for e in users.audit_entries(db)]
     assert ("olga", "outbox.uncertain.resend") in actions and ("olga", "outbox.uncertain.drop") in actions
+
+
+def test_a_row_no_modem_could_send_fails_once_and_the_queue_moves_on(tmp_path: Path) -> None:
+    with Network() as net:
+        sim = net.add_modem("generic")
+        config = make_config(tmp_path, [sim.path])
+        with Gateway(config) as gw:
+            now = gw.supervisor.wiring.clock()
+            # written past the API's checks (an import bug, a hand edit): 300 parts cannot be concatenated
+            bad = q.enqueue(gw.db, phone="+79165556677", body="x" * 153 * 300, message_class="service",
+                            priority=0, now=now, parts_total=1, encoding="gsm7")
+            good = outbox.submit(gw.db, config, "+79165556678", "fine", now=now)
+            gw.supervisor.poke()
+            row = wait_state(gw.db, bad, OutState.FAILED)
+            wait_state(gw.db, good, OutState.DELIVERED)
+        assert "cannot be encoded" in row["last_error"] and sim.submits[0].destination == "+79165556678"
