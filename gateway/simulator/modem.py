@@ -777,7 +777,7 @@ class SimModem:
     # --- the > prompt -----------------------------------------------------------------------------
 
     def _open_prompt(self, echo: bytes, lines: list[str]) -> None:
-        """Write the echo and the `\r\n> ` prompt (nothing after the space), unless no_prompt is set."""
+        """Write the echo and the prompt (CR LF, then "> " with nothing after the space), unless no_prompt is set."""
         prompt = self._prompt
         assert prompt is not None
         if prompt.silent:
@@ -792,11 +792,8 @@ class SimModem:
         """Collect PDU/text after `> ` until Ctrl-Z (send) or ESC (cancel); return the bytes after it."""
         prompt = self._prompt
         assert prompt is not None
-        cut = -1
-        for i, b in enumerate(data):
-            if b == CTRL_Z or b == ESC:
-                cut = i
-                break
+        ends = [i for i in (data.find(CTRL_Z), data.find(ESC)) if i >= 0]
+        cut = min(ends) if ends else -1
         body = data if cut < 0 else data[:cut]
         with self._lock:
             if self.session.echo and body and not prompt.silent:
