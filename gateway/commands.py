@@ -1,0 +1,461 @@
+"""Inbound SMS → command → effects and replies, once per inbound message.
+
+Rules of this module:
+- `handle_inbound` acts only on a message still `new`, and does everything — the effects (consent events,
+  cancelled bulk, orders, ledger entries, broadcasts, poll answers), the replies and the inbox state change —
+  in ONE `BEGIN IMMEDIATE` transaction: a crash leaves either nothing (the message is still `new` and
+  `handle_pending` handles it at start-up) or everything. Replies carry the idempotency key
+  `reply:<inbox id>:<n>` and notifications `notify:<inbox id>:<n>`, and orders/broadcasts are unique per
+  inbox id, so handling a message twice cannot create anything twice.
+- Replies are transactional service messages linked to what they answer (`reply_to`) and pinned to the SIM
+  that received the request. No reply ever goes to an operator/alphanumeric sender, to machine-made text, or
+  beyond `sending.auto_replies_per_10min` replies per number per 10 minutes (loop protection); the effects of
+  a command still happen when its reply is suppressed.
+- A partial (timed-out multipart) message is never executed: a truncated order must not be placed; it goes to
+  the staff inbox like any text that is not a command.
+- A bug in a command never loses the message: it is kept in the staff inbox with command `error`.
+
+Settings (the `settings` table, defaults in code): `bonus_percent` (5) of an order's total is credited to the
+owning agent's bonus ledger; `agent_broadcast_daily_cap` (3) broadcasts per agent per office-local day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway import grammar, outbox, sms, store
+from gateway.config import Config
+from gateway.grammar import Lang
+from gateway.states import InState, MessageClass, Priority
+from gateway.store import commands as cq
+from gateway.store import contacts
+from gateway.store import inbox as box
+from gateway.store import outbox as q
+
+log = logging.getLogger("gateway.commands")
+
+LOOP_WINDOW_S = 600.0
+BONUS_PERCENT_KEY = "bonus_percent"
+BONUS_PERCENT_DEFAULT = 5.0
+BROADCAST_CAP_KEY = "agent_broadcast_daily_cap"
+BROADCAST_CAP_DEFAULT = 3
+
+
+class OrderStatus(StrEnum):
+    """Life of an order placed by SMS."""
+
+    NEW = "new"              # received by SMS, not yet looked at by staff
+    CONFIRMED = "confirmed"  # staff accepted it
+    READY = "ready"          # waiting to be picked up
+    DONE = "done"            # handed over
+    CANCELLED = "cancelled"
+
+
+OPEN_ORDER_STATES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.READY)
+
+
+class Handled(StrEnum):
+    """What the command layer did with a message (stored in `inbox.command`)."""
+
+    OPTOUT = "optout"
+    OPTOUT_REVIEW = "optout_review"
+    OPTIN = "optin"
+    HELP = "help"
+    REGISTER = "register"
+    REGISTER_AGAIN = "register_again"
+    USAGE = "usage"
+    ORDER = "order"
+    ORDER_ERROR = "order_error"
+    NOT_REGISTERED = "not_registered"
+    BALANCE = "balance"
+    BROADCAST = "broadcast"
+    BROADCAST_CAPPED = "broadcast_capped"
+    POLL = "poll"
+    OTHER = "other"
+    PARTIAL = "partial"
+    AUTOMATIC = "automatic"
+    UNANSWERABLE = "unanswerable"
+    ERROR = "error"
+
+
+# Texts the word-list file has no key for yet (grammar.REPLY_FIELDS); GSM-7 only in the English ones.
+_TEXTS: dict[str, dict[Lang, str]] = {
+    "order_total": {Lang.RU: " Сумма: {total}", Lang.EN: " Total: {total}"},
+    "agent_order": {Lang.RU: "Заказ {number} от {who}: {lines}. Сумма {total}, бонус {bonus}",
+                    Lang.EN: "Order {number} from {who}: {lines}. Total {total}, bonus {bonus}"},
+    "agent_balance": {Lang.RU: "бонусы {money}, баллы за месяц {points}",
+                      Lang.EN: "bonus {money}, points this month {points}"},
+    "orders_open": {Lang.RU: "Ваши заказы: {orders}", Lang.EN: "Your orders: {orders}"},
+    "orders_none": {Lang.RU: "Открытых заказов нет. Заказ: ЗАКАЗ 31234 2",
+                    Lang.EN: "You have no open orders. To order: ORDER 31234 2"},
+    "broadcast_capped": {Lang.RU: "Лимит рассылок на сегодня исчерпан: {cap} в день. Попробуйте завтра",
+                         Lang.EN: "Today's broadcast limit is reached: {cap} a day. Try again tomorrow"},
+}
+_STATUS_NAMES: dict[Lang, dict[str, str]] = {
+    Lang.RU: {"new": "принят", "confirmed": "подтверждён", "ready": "готов к выдаче"},
+    Lang.EN: {"new": "received", "confirmed": "confirmed", "ready": "ready for pick-up"},
+}
+
+
+def _text(key: str, lang: Lang, **values: object) -> str:
+    """One of this module's own texts, filled."""
+    return _TEXTS[key][lang].format(**values)
+
+
+def money(kop: int, lang: Lang) -> str:
+    """Kopecks as a price: "1234,50 руб." or "1234.50 RUB"."""
+    whole, frac = divmod(abs(kop), 100)
+    sign = "-" if kop < 0 else ""
+    return f"{sign}{whole},{frac:02d} руб." if lang == Lang.RU else f"{sign}{whole}.{frac:02d} RUB"
+
+
+def _points(value: float) -> str:
+    """Points without a useless fraction."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+
+
+@dataclass
+class _Turn:
+    """One inbound message being handled: its row, who sent it, and the replies queued so far."""
+
+    db: store.Database
+    config: Config
+    row: dict[str, Any]
+    phone: str
+    text: str
+    now: float
+    lang: Lang
+    contact: dict[str, Any] | None
+    replies_left: int
+    sent: int = 0
+    notified: int = 0
+    suppressed: int = 0
+    reply_ids: list[int] = field(default_factory=list)
+
+    @property
+    def inbox_id(self) -> int:
+        """The inbound message's id."""
+        return int(self.row["id"])
+
+    def reply(self, text: str) -> None:
+        """Queue a reply to the sender unless loop protection says no."""
+        if self.replies_left <= 0:
+            self.suppressed += 1
+            log.warning("inbound message %d: reply suppressed by loop protection", self.inbox_id)
+            return
+        self.replies_left -= 1
+        message_id = outbox.submit(
+            self.db, self.config, self.phone, text, now=self.now, priority=Priority.TRANSACTIONAL,
+            message_class=MessageClass.SERVICE, reply_to=self.inbox_id, pinned_modem_id=self.row["modem_id"],
+            idempotency_key=f"reply:{self.inbox_id}:{self.sent}", created_by="sms-command")
+        self.sent += 1
+        self.reply_ids.append(message_id)
+
+    def notify(self, phone: str, text: str) -> None:
+        """Queue a service notice to someone else (an agent); not a reply, so not counted by loop protection."""
+        if phone == self.phone:
+            return
+        outbox.submit(self.db, self.config, phone, text, now=self.now, priority=Priority.TRANSACTIONAL,
+                      message_class=MessageClass.SERVICE, idempotency_key=f"notify:{self.inbox_id}:{self.notified}",
+                      created_by="sms-command")
+        self.notified += 1
+
+
+def handle_inbound(db: store.Database, config: Config, inbox_id: int, *, now: float) -> None:
+    """Act on one stored inbound message once: effects, replies and its new inbox state in one transaction."""
+    try:
+        with store.immediate(db):
+            row = box.get(db, inbox_id)
+            if row is None or row["state"] != InState.NEW:
+                return  # handled before (a re-run after a crash, or a duplicate call): nothing to do
+            state, command = _handle(db, config, row, now)
+            box.set_state(db, inbox_id, state, now, str(command))
+        log.info("inbound message %d: %s → %s", inbox_id, command, state)
+    except sqlite3.Error:
+        raise  # the database itself failed: the message stays `new` for handle_pending to retry
+    except Exception:
+        log.exception("inbound message %d: command failed; kept for staff", inbox_id)
+        row = box.get(db, inbox_id)
+        if row is not None and row["state"] == InState.NEW:
+            box.set_state(db, inbox_id, InState.INBOX, now, str(Handled.ERROR))
+
+
+def handle_pending(db: store.Database, config: Config, *, now: float) -> int:
+    """Handle every inbound message still `new` (left by a crash between storing and handling); returns how many."""
+    seen: set[int] = set()
+    while True:
+        rows = [r for r in box.by_state(db, InState.NEW, limit=100) if r["id"] not in seen]
+        if not rows:
+            return len(seen)
+        for row in rows:
+            seen.add(row["id"])
+            try:
+                handle_inbound(db, config, row["id"], now=now)
+            except sqlite3.Error:
+                log.exception("inbound message %d could not be handled; left for the next start", row["id"])
+
+
+def _handle(db: store.Database, config: Config, row: dict[str, Any], now: float) -> tuple[InState, Handled]:
+    """Decide and apply; runs inside the caller's transaction."""
+    text = row["body"]
+    if text is None or row["undecodable"]:
+        return InState.INBOX, Handled.OTHER
+    try:
+        phone = sms.normalise_number(row["phone"], config.office.default_region)
+    except sms.InvalidNumber:
+        return InState.IGNORED, Handled.UNANSWERABLE
+    if not sms.is_answerable(row["phone"], sms.SenderKind(row["sender_kind"]), config.office.default_region):
+        return InState.IGNORED, Handled.UNANSWERABLE
+    if row["partial"]:
+        return InState.INBOX, Handled.PARTIAL
+    if grammar.looks_automatic(text):
+        return InState.IGNORED, Handled.AUTOMATIC
+    contact = contacts.get_by_phone(db, phone)
+    stored_lang = contact.get("lang") if contact else None
+    default = Lang(stored_lang) if stored_lang in ("ru", "en") else Lang.RU
+    used = cq.auto_replies_since(db, phone, now - LOOP_WINDOW_S)
+    poll = cq.open_poll_for(db, phone, now)
+    command = grammar.parse(text, poll_options=poll["options"] if poll else ())
+    # The full order form is Latin letters and digits whatever the sender's language: answer it in the
+    # contact's language (Russian by default) rather than read "SPO K" as English.
+    full_order = isinstance(command, grammar.Order) or (
+        isinstance(command, grammar.OrderError) and command.form == grammar.OrderForm.FULL)
+    lang = default if full_order else grammar.detect_lang(text, default)
+    turn = _Turn(db, config, row, phone, text, now, lang, contact,
+                 replies_left=config.sending.auto_replies_per_10min - used)
+    return _apply(turn, command, poll)
+
+
+def _apply(turn: _Turn, command: grammar.Command, poll: dict[str, Any] | None) -> tuple[InState, Handled]:
+    """The effects and replies of one parsed command."""
+    db, now, lang = turn.db, turn.now, turn.lang
+    match command:
+        case grammar.OptOut(tier=1, matched=matched):
+            contacts.opt_out(db, turn.phone, f"sms opt-out (tier 1: {matched})", now, inbox_id=turn.inbox_id)
+            cancelled = q.cancel_queued_for_phone(db, turn.phone, "recipient opted out by SMS", now)
+            log.info("inbound message %d: opt-out; %d queued bulk message(s) cancelled", turn.inbox_id, cancelled)
+            turn.reply(grammar.reply_text("optout", lang))
+            return InState.HANDLED, Handled.OPTOUT
+        case grammar.OptOut():
+            contacts.ensure(db, turn.phone, now)
+            cq.pause_bulk(db, turn.phone, now)
+            return InState.REVIEW, Handled.OPTOUT_REVIEW
+        case grammar.OptIn():
+            contacts.opt_in(db, turn.phone, "sms START", now, inbox_id=turn.inbox_id)
+            turn.reply(grammar.reply_text("optin", lang))
+            return InState.HANDLED, Handled.OPTIN
+        case grammar.Help():
+            turn.reply(grammar.reply_text("help", lang))
+            return InState.HANDLED, Handled.HELP
+        case grammar.Register():
+            return _register(turn, command)
+        case grammar.Usage(key=key):
+            if key == "broadcast_usage" and not _is_agent(turn.contact):
+                return InState.INBOX, Handled.OTHER
+            turn.reply(grammar.reply_text(key, lang))
+            return InState.HANDLED, Handled.USAGE
+        case grammar.Order() | grammar.ShortOrder():
+            return _order(turn, command)
+        case grammar.OrderError():
+            turn.reply(grammar.order_error_reply(command, lang))
+            return InState.HANDLED, Handled.ORDER_ERROR
+        case grammar.Balance():
+            return _balance(turn)
+        case grammar.Broadcast(text=body):
+            return _broadcast(turn, body)
+        case grammar.PollAnswer(option=option) if poll is not None:
+            cq.record_poll_answer(db, poll["id"], turn.phone, option, turn.inbox_id, now)
+            turn.reply(grammar.reply_text("poll_thanks", lang))
+            return InState.HANDLED, Handled.POLL
+    return InState.INBOX, Handled.OTHER
+
+
+def _is_agent(contact: dict[str, Any] | None) -> bool:
+    """True for a contact registered as an agent."""
+    return contact is not None and contact["role"] == "agent"
+
+
+def _registered(contact: dict[str, Any] | None) -> bool:
+    """A number counts as registered once it has a name, an owning agent or a role other than customer.
+
+    A bare contact row created by an opt-out or a consent event alone is not a registration.
+    """
+    return contact is not None and bool(contact["name"] or contact["agent_id"] or contact["role"] != "customer")
+
+
+def _find_agent(db: store.Database, key: str) -> dict[str, Any] | None:
+    """The agent a phone (+7…) or an agent code/consultant number names."""
+    return cq.agent_by_phone(db, key) if key.startswith("+") else cq.agent_by_code(db, key)
+
+
+def _agent_lang(agent: dict[str, Any]) -> Lang:
+    """The language to write to an agent in (Russian unless stored otherwise)."""
+    return Lang.EN if agent.get("lang") == "en" else Lang.RU
+
+
+def _register(turn: _Turn, command: grammar.Register) -> tuple[InState, Handled]:
+    """REG <name> [<inviter>]: a customer with consent, owned by the inviting agent or unassigned."""
+    db, now, lang, contact = turn.db, turn.now, turn.lang, turn.contact
+    if _registered(contact):
+        assert contact is not None
+        turn.reply(grammar.reply_text("reg_already", lang, name=contact["name"] or command.name))
+        return InState.HANDLED, Handled.REGISTER_AGAIN
+    agent = _find_agent(db, command.inviter) if command.inviter else None
+    if agent is not None and agent["phone"] == turn.phone:
+        agent = None
+    agent_id = agent["id"] if agent else None
+    contact_id = contacts.ensure(db, turn.phone, now, name=command.name, role="customer", agent_id=agent_id,
+                                 lang=str(lang))
+    if contact is not None:  # a bare row (e.g. from an earlier STOP) becomes the customer
+        cq.update_contact(db, contact_id, now, name=command.name, agent_id=agent_id, lang=str(lang))
+    contacts.opt_in(db, turn.phone, "sms registration", now, inbox_id=turn.inbox_id)
+    turn.reply(grammar.reply_text("reg_welcome", lang, name=command.name))
+    if agent is not None:
+        turn.notify(agent["phone"], grammar.reply_text("reg_agent_notify", _agent_lang(agent), name=command.name,
+                                                       phone=turn.phone))
+    elif command.inviter:
+        log.info("inbound message %d: inviter not found; customer %d left unassigned", turn.inbox_id, contact_id)
+    return InState.HANDLED, Handled.REGISTER
+
+
+def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InState, Handled]:
+    """Validate against the catalogue and the agents, then store the order, reply, notify, credit the bonus."""
+    db, now, lang = turn.db, turn.now, turn.lang
+    if cq.order_by_inbox(db, turn.inbox_id) is not None:
+        return InState.HANDLED, Handled.ORDER  # placed already (the row was forced back to `new` by hand)
+    if isinstance(order, grammar.ShortOrder):
+        if not _registered(turn.contact):
+            turn.reply(grammar.reply_text("not_registered", lang))
+            return InState.HANDLED, Handled.NOT_REGISTERED
+        errors = grammar.validate_order(order, lambda code: cq.catalogue_get(db, code))
+    else:
+        errors = grammar.validate_order(order, lambda code: cq.catalogue_get(db, code),
+                                        consultants=lambda key: _find_agent(db, key))
+    if errors:
+        turn.reply(grammar.order_error_reply(errors, lang))
+        return InState.HANDLED, Handled.ORDER_ERROR
+    lines = []
+    for line in order.lines:
+        product = cq.catalogue_get(db, line.code)
+        assert product is not None  # validate_order checked every code
+        lines.append((line.code, product["name"], line.qty, int(product["price_kop"]), float(product["points"])))
+    if isinstance(order, grammar.Order):
+        agent = _find_agent(db, order.consultant)
+        contact_id = contacts.ensure(db, turn.phone, now, agent_id=agent["id"] if agent else None)
+        fields: dict[str, Any] = {"form": "full", "consultant": order.consultant, "spo": order.spo,
+                                  "payment": str(order.payment), "refuse_reserve": order.refuse_reserve}
+    else:
+        assert turn.contact is not None
+        contact_id = turn.contact["id"]
+        owner = turn.contact["agent_id"] or (contact_id if _is_agent(turn.contact) else None)
+        agent = cq.contact_by_id(db, owner) if owner else None
+        fields = {"form": "short", "consultant": None, "spo": None, "payment": None, "refuse_reserve": False}
+    placed = cq.add_order(db, inbox_id=turn.inbox_id, phone=turn.phone, contact_id=contact_id,
+                          agent_id=agent["id"] if agent else None, status=str(OrderStatus.NEW), lines=lines, now=now,
+                          **fields)
+    bonus = 0
+    if agent is not None:
+        percent = _bonus_percent(db)
+        bonus = round(placed["total_kop"] * percent / 100)
+        if bonus > 0:
+            cq.credit_bonus(db, agent["id"], placed["id"], bonus, percent, f"order {placed['number']}", now)
+    turn.reply(grammar.reply_text("order_accepted", lang, order_id=placed["number"], items=len(lines))
+               + _text("order_total", lang, total=money(placed["total_kop"], lang)))
+    if agent is not None:
+        alang = _agent_lang(agent)
+        who = " ".join(x for x in ((turn.contact or {}).get("name") or "", turn.phone) if x)
+        summary = ", ".join(f"{code}x{qty}" for code, _, qty, _, _ in lines)
+        turn.notify(agent["phone"], _text("agent_order", alang, number=placed["number"], who=who, lines=summary,
+                                          total=money(placed["total_kop"], alang), bonus=money(bonus, alang)))
+    log.info("inbound message %d: order %s placed, %d line(s)", turn.inbox_id, placed["number"], len(lines))
+    return InState.HANDLED, Handled.ORDER
+
+
+def _bonus_percent(db: store.Database) -> float:
+    """The configured bonus percentage (setting `bonus_percent`), the default when unset or invalid."""
+    raw = cq.get_setting(db, BONUS_PERCENT_KEY, str(BONUS_PERCENT_DEFAULT))
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        log.warning("setting %s = %r is not a percentage 0..100; using %s", BONUS_PERCENT_KEY, raw,
+                    BONUS_PERCENT_DEFAULT)
+        return BONUS_PERCENT_DEFAULT
+    return value
+
+
+def _broadcast_cap(db: store.Database) -> int:
+    """The configured daily broadcast cap per agent (setting `agent_broadcast_daily_cap`)."""
+    raw = cq.get_setting(db, BROADCAST_CAP_KEY, str(BROADCAST_CAP_DEFAULT))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        log.warning("setting %s = %r is not a count; using %s", BROADCAST_CAP_KEY, raw, BROADCAST_CAP_DEFAULT)
+        return BROADCAST_CAP_DEFAULT
+    return value
+
+
+def _office_start(config: Config, now: float, *, month: bool) -> float:
+    """Start of the current office-local day (or month) as Unix seconds."""
+    zone = ZoneInfo(config.office.timezone)
+    local = dt.datetime.fromtimestamp(now, zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if month:
+        start = start.replace(day=1)
+    return start.timestamp()
+
+
+def _balance(turn: _Turn) -> tuple[InState, Handled]:
+    """BAL: an agent gets bonus balance and this month's points; a customer the status of open orders."""
+    db, lang, contact = turn.db, turn.lang, turn.contact
+    if _is_agent(contact):
+        assert contact is not None
+        points = cq.agent_points_since(db, contact["id"], _office_start(turn.config, turn.now, month=True),
+                                       [str(OrderStatus.CANCELLED)])
+        detail = _text("agent_balance", lang, money=money(cq.bonus_balance(db, contact["id"]), lang),
+                       points=_points(points))
+        turn.reply(grammar.reply_text("balance", lang, balance=detail))
+        return InState.HANDLED, Handled.BALANCE
+    if not _registered(contact):
+        turn.reply(grammar.reply_text("not_registered", lang))
+        return InState.HANDLED, Handled.NOT_REGISTERED
+    orders = cq.open_orders(db, turn.phone, [str(s) for s in OPEN_ORDER_STATES])
+    if not orders:
+        turn.reply(_text("orders_none", lang))
+    else:
+        names = _STATUS_NAMES[lang]
+        listed = "; ".join(f"{o['number']} - {names.get(o['status'], o['status'])}, {money(o['total_kop'], lang)}"
+                           for o in orders)
+        turn.reply(_text("orders_open", lang, orders=listed))
+    return InState.HANDLED, Handled.BALANCE
+
+
+def _broadcast(turn: _Turn, body: str) -> tuple[InState, Handled]:
+    """ALL <text> from an agent: a bulk advertising message to each of the agent's consented customers."""
+    db, now, lang, agent = turn.db, turn.now, turn.lang, turn.contact
+    if not _is_agent(agent):
+        return InState.INBOX, Handled.OTHER  # a customer's "Всем спасибо!" is for staff to read
+    assert agent is not None
+    cap = _broadcast_cap(db)
+    if cq.broadcasts_since(db, agent["id"], _office_start(turn.config, now, month=False)) >= cap:
+        turn.reply(_text("broadcast_capped", lang, cap=cap))
+        return InState.HANDLED, Handled.BROADCAST_CAPPED
+    if cq.broadcast_by_inbox(db, turn.inbox_id) is not None:
+        return InState.HANDLED, Handled.BROADCAST  # queued already (the row was forced back to `new` by hand)
+    audience = cq.broadcast_audience(db, agent["id"])
+    for phone in audience:
+        outbox.submit(db, turn.config, phone, body, now=now, priority=Priority.BULK,
+                      message_class=MessageClass.ADVERTISING, idempotency_key=f"broadcast:{turn.inbox_id}:{phone}",
+                      created_by=f"agent:{agent['id']}")
+    cq.add_broadcast(db, turn.inbox_id, agent["id"], body, len(audience), now)
+    turn.reply(grammar.reply_text("broadcast_sent", lang, count=len(audience)))
+    return InState.HANDLED, Handled.BROADCAST

@@ -1,0 +1,256 @@
+"""SQL of the SMS command domain: settings, catalogue, orders, bonus ledger, agent broadcasts, polls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+# --- settings (key/value, core table) ---------------------------------------------------------------------
+
+
+def get_setting(db: Database, key: str, default: str) -> str:
+    """A setting's stored value, or the default when it was never set."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return str(row[0]) if row else default
+
+
+def set_setting(db: Database, key: str, value: str, now: float) -> None:
+    """Store a setting."""
+    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+               [key, value, now])
+
+
+# --- catalogue --------------------------------------------------------------------------------------------
+
+
+def catalogue_get(db: Database, code: str) -> dict[str, Any] | None:
+    """The active catalogue entry with this code, or None."""
+    row = db.execute("SELECT * FROM catalogue WHERE code = ? AND active = 1", [code]).fetchone()
+    return dict(row) if row else None
+
+
+def catalogue_upsert(db: Database, code: str, name: str, price_kop: int, points: float, now: float) -> str:
+    """Create or update one product; returns 'created', 'updated' or 'unchanged'."""
+    row = db.execute("SELECT name, price_kop, points, active FROM catalogue WHERE code = ?", [code]).fetchone()
+    if row is None:
+        db.execute("INSERT INTO catalogue (code, name, price_kop, points, active, created_at, updated_at)"
+                   " VALUES (?, ?, ?, ?, 1, ?, ?)", [code, name, price_kop, points, now, now])
+        return "created"
+    if (row[0], row[1], float(row[2]), row[3]) == (name, price_kop, float(points), 1):
+        return "unchanged"
+    db.execute("UPDATE catalogue SET name = ?, price_kop = ?, points = ?, active = 1, updated_at = ? WHERE code = ?",
+               [name, price_kop, points, now, code])
+    return "updated"
+
+
+def catalogue_count(db: Database) -> int:
+    """Number of active products."""
+    return int(db.execute("SELECT count(*) FROM catalogue WHERE active = 1").fetchone()[0])
+
+
+# --- contacts as the command layer sees them --------------------------------------------------------------
+
+
+def agent_by_phone(db: Database, phone: str) -> dict[str, Any] | None:
+    """The agent with this number, or None."""
+    row = db.execute("SELECT * FROM contacts WHERE phone = ? AND role = 'agent'", [phone]).fetchone()
+    return dict(row) if row else None
+
+
+def agent_by_code(db: Database, code: str) -> dict[str, Any] | None:
+    """The agent with this agent code (consultant number), compared case-insensitively, or None."""
+    row = db.execute("SELECT * FROM contacts WHERE upper(agent_code) = upper(?) AND role = 'agent'",
+                     [code]).fetchone()
+    return dict(row) if row else None
+
+
+def contact_by_id(db: Database, contact_id: int) -> dict[str, Any] | None:
+    """One contact by id, or None."""
+    row = db.execute("SELECT * FROM contacts WHERE id = ?", [contact_id]).fetchone()
+    return dict(row) if row else None
+
+
+_CONTACT_FIELDS = frozenset({"name", "role", "agent_id", "lang"})
+
+
+def update_contact(db: Database, contact_id: int, now: float, **fields: Any) -> None:
+    """Set some of a contact's name, role, owning agent and language."""
+    unknown = set(fields) - _CONTACT_FIELDS
+    if unknown:
+        raise ValueError(f"unknown contact fields: {sorted(unknown)}")
+    if fields:
+        sets = "".join(f"{k} = ?, " for k in fields)
+        db.execute(f"UPDATE contacts SET {sets}updated_at = ? WHERE id = ?", [*fields.values(), now, contact_id])
+
+
+def pause_bulk(db: Database, phone: str, now: float) -> None:
+    """Tier-2 opt-out intent: bulk sending to the number is held until staff review (kept if already paused)."""
+    db.execute("UPDATE contacts SET bulk_paused_at = coalesce(bulk_paused_at, ?), updated_at = ? WHERE phone = ?",
+               [now, now, phone])
+
+
+def auto_replies_since(db: Database, phone: str, since: float) -> int:
+    """Automatic replies (outbox rows answering an inbound message) queued to a number since a time."""
+    return int(db.execute("SELECT count(*) FROM outbox WHERE phone = ? AND reply_to IS NOT NULL AND created_at > ?",
+                          [phone, since]).fetchone()[0])
+
+
+# --- orders -----------------------------------------------------------------------------------------------
+
+
+def add_order(db: Database, *, inbox_id: int | None, phone: str, contact_id: int | None, agent_id: int | None,
+              form: str, consultant: str | None, spo: str | None, payment: str | None, refuse_reserve: bool,
+              status: str, lines: Sequence[tuple[str, str, int, int, float]], now: float) -> dict[str, Any]:
+    """Store an order with its lines (code, name, qty, unit price, unit points) and its human number."""
+    total = sum(qty * price for _, _, qty, price, _ in lines)
+    points = sum(qty * pts for _, _, qty, _, pts in lines)
+    cur = db.execute(
+        """INSERT INTO orders (inbox_id, phone, contact_id, agent_id, form, consultant, spo, payment, refuse_reserve,
+               status, total_kop, points, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [inbox_id, phone, contact_id, agent_id, form, consultant, spo, payment, int(refuse_reserve), status, total,
+         points, now, now])
+    order_id = int(cur.lastrowid)
+    number = f"{order_id:05d}"
+    db.execute("UPDATE orders SET number = ? WHERE id = ?", [number, order_id])
+    for seq, (code, name, qty, price, pts) in enumerate(lines, start=1):
+        db.execute("INSERT INTO order_lines (order_id, seq, code, name, qty, price_kop, points)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?)", [order_id, seq, code, name, qty, price, pts])
+    return {"id": order_id, "number": number, "total_kop": total, "points": points}
+
+
+def order_by_inbox(db: Database, inbox_id: int) -> dict[str, Any] | None:
+    """The order an inbound message created, or None."""
+    row = db.execute("SELECT * FROM orders WHERE inbox_id = ?", [inbox_id]).fetchone()
+    return dict(row) if row else None
+
+
+def order_lines(db: Database, order_id: int) -> list[dict[str, Any]]:
+    """The lines of an order, in order."""
+    return [dict(r) for r in db.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY seq", [order_id])]
+
+
+def open_orders(db: Database, phone: str, open_states: Sequence[str], limit: int = 5) -> list[dict[str, Any]]:
+    """A customer's newest orders still in one of the open states."""
+    marks = ",".join("?" * len(open_states))
+    return [dict(r) for r in db.execute(
+        f"SELECT * FROM orders WHERE phone = ? AND status IN ({marks}) ORDER BY id DESC LIMIT ?",
+        [phone, *open_states, limit])]
+
+
+def count_orders(db: Database) -> int:
+    """Number of orders."""
+    return int(db.execute("SELECT count(*) FROM orders").fetchone()[0])
+
+
+# --- bonus ledger -----------------------------------------------------------------------------------------
+
+
+def credit_bonus(db: Database, agent_id: int, order_id: int | None, amount_kop: int, percent: float | None,
+                 reason: str, now: float) -> int:
+    """Append one ledger entry (one per order at most); returns its id."""
+    cur = db.execute("INSERT INTO bonus_ledger (agent_id, order_id, amount_kop, percent, reason, at)"
+                     " VALUES (?, ?, ?, ?, ?, ?)", [agent_id, order_id, amount_kop, percent, reason, now])
+    return int(cur.lastrowid)
+
+
+def bonus_balance(db: Database, agent_id: int) -> int:
+    """An agent's bonus balance in kopecks."""
+    return int(db.execute("SELECT coalesce(sum(amount_kop), 0) FROM bonus_ledger WHERE agent_id = ?",
+                          [agent_id]).fetchone()[0])
+
+
+def agent_points_since(db: Database, agent_id: int, since: float, excluded_states: Sequence[str]) -> float:
+    """Points of an agent's orders placed since a time, leaving out orders in the excluded states."""
+    marks = ",".join("?" * len(excluded_states)) or "''"
+    return float(db.execute(
+        f"SELECT coalesce(sum(points), 0) FROM orders WHERE agent_id = ? AND created_at >= ?"
+        f" AND status NOT IN ({marks})", [agent_id, since, *excluded_states]).fetchone()[0])
+
+
+# --- agent broadcasts -------------------------------------------------------------------------------------
+
+
+def broadcasts_since(db: Database, agent_id: int, since: float) -> int:
+    """Broadcasts an agent sent since a time (for the daily cap)."""
+    return int(db.execute("SELECT count(*) FROM agent_broadcasts WHERE agent_id = ? AND at >= ?",
+                          [agent_id, since]).fetchone()[0])
+
+
+def broadcast_audience(db: Database, agent_id: int) -> list[str]:
+    """Numbers of the agent's own customers with advertising consent who have not opted out."""
+    return [r[0] for r in db.execute(
+        """SELECT phone FROM contacts WHERE agent_id = ? AND id != ? AND consent_advertising = 1
+           AND opted_out_at IS NULL ORDER BY id""", [agent_id, agent_id])]
+
+
+def broadcast_by_inbox(db: Database, inbox_id: int) -> dict[str, Any] | None:
+    """The broadcast an inbound message queued, or None."""
+    row = db.execute("SELECT * FROM agent_broadcasts WHERE inbox_id = ?", [inbox_id]).fetchone()
+    return dict(row) if row else None
+
+
+def add_broadcast(db: Database, inbox_id: int | None, agent_id: int, body: str, recipients: int, now: float) -> int:
+    """Record an agent's broadcast (one per inbound message)."""
+    cur = db.execute("INSERT INTO agent_broadcasts (inbox_id, agent_id, body, recipients, at) VALUES (?, ?, ?, ?, ?)",
+                     [inbox_id, agent_id, body, recipients, now])
+    return int(cur.lastrowid)
+
+
+# --- polls ------------------------------------------------------------------------------------------------
+
+
+def create_poll(db: Database, question: str, options: Sequence[str], opens_at: float, closes_at: float, now: float,
+                *, campaign_id: int | None = None) -> int:
+    """Create a poll; its options are matched against replies in the order given."""
+    if not options:
+        raise ValueError("a poll needs at least one option")
+    cur = db.execute("INSERT INTO polls (question, options, campaign_id, opens_at, closes_at, created_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?)",
+                     [question, json.dumps(list(options), ensure_ascii=False), campaign_id, opens_at, closes_at, now])
+    return int(cur.lastrowid)
+
+
+def add_poll_recipient(db: Database, poll_id: int, phone: str, now: float) -> None:
+    """Record that a poll was sent to a number (a poll linked to a campaign needs no such rows)."""
+    db.execute("INSERT INTO poll_recipients (poll_id, phone, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+               [poll_id, phone, now])
+
+
+def open_poll_for(db: Database, phone: str, now: float) -> dict[str, Any] | None:
+    """The newest poll open now that was sent to this number (listed as recipient, or via its campaign)."""
+    row = db.execute(
+        """SELECT * FROM polls p WHERE p.opens_at <= ?1 AND p.closes_at > ?1 AND (
+               EXISTS (SELECT 1 FROM poll_recipients r WHERE r.poll_id = p.id AND r.phone = ?2)
+               OR (p.campaign_id IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM outbox o WHERE o.campaign_id = p.campaign_id AND o.phone = ?2
+                   AND o.state IN ('sent', 'delivered'))))
+           ORDER BY p.opens_at DESC, p.id DESC LIMIT 1""", [now, phone]).fetchone()
+    if row is None:
+        return None
+    poll = dict(row)
+    poll["options"] = json.loads(poll["options"])
+    return poll
+
+
+def record_poll_answer(db: Database, poll_id: int, phone: str, option: str, inbox_id: int | None, now: float) -> None:
+    """One answer per number and poll: a later answer replaces the earlier one."""
+    db.execute(
+        """INSERT INTO poll_answers (poll_id, phone, option, inbox_id, answered_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (poll_id, phone) DO UPDATE SET option = excluded.option, inbox_id = excluded.inbox_id,
+               answered_at = excluded.answered_at""", [poll_id, phone, option, inbox_id, now])
+
+
+def poll_tally(db: Database, poll_id: int) -> dict[str, int]:
+    """Answers per option (every option present, 0 when nobody chose it)."""
+    row = db.execute("SELECT options FROM polls WHERE id = ?", [poll_id]).fetchone()
+    if row is None:
+        raise ValueError(f"no poll {poll_id}")
+    tally = {option: 0 for option in json.loads(row[0])}
+    for option, n in db.execute("SELECT option, count(*) FROM poll_answers WHERE poll_id = ? GROUP BY option",
+                                [poll_id]):
+        tally[option] = n
+    return tally
