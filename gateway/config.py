@@ -104,7 +104,9 @@ class Config:
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     sending: SendingConfig = field(default_factory=SendingConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
-    modems: tuple[ModemConfig, ...] = ()
+    # Without a [[modems]] table, every port the appliance's udev rules link under /dev/smsgw/ is tried:
+    # plugging a modem in is all it takes. Ports that do not answer AT (diagnostic ports) are skipped.
+    modems: tuple[ModemConfig, ...] = (ModemConfig(port="/dev/smsgw/*", name="modem"),)
     source: Path | None = None
 
 

@@ -23,7 +23,8 @@ def _age(now: float, then: float | None) -> str:
 
 
 def _caps(config: Config, modem: dict) -> policy.Caps | None:
-    entry = next((m for m in config.modems if m.name == modem["name"]), None)
+    name = modem["name"] or ""
+    entry = next((m for m in config.modems if name == m.name or name.startswith(m.name + "-")), None)
     if entry is None:
         return None
     try:

@@ -74,6 +74,8 @@ class ModemWorker(threading.Thread):
         self.wiring = wiring
         self.entry = entry
         self.imei = imei
+        # One [[modems]] glob may match several modems: tell them apart by the end of the IMEI.
+        self.label = entry.name if entry.imei or not glob.has_magic(entry.port) else f"{entry.name}-{imei[-4:]}"
         self.modem_id: int | None = None
         self.path: str | None = None
         self.session: ModemSession | None = None
@@ -140,7 +142,7 @@ class ModemWorker(threading.Thread):
         self.connected.clear()
         self._attach.clear()
         self.last_error = reason
-        log.warning("%s (%s): %s", self.entry.name, self.path, reason)
+        log.warning("%s (%s): %s", self.label, self.path, reason)
         if self.modem_id is not None and self.db is not None:
             try:
                 store_modems.update_status(self.db, self.modem_id, self.wiring.clock(), status=str(status),
@@ -175,14 +177,14 @@ class ModemWorker(threading.Thread):
         self.rules = outbox.ClaimPolicy(w.config, self.caps, clock_ok=w.clock_ok, rng=self._rng)
         now = w.clock()
         self.modem_id = store_modems.upsert_identity(
-            db, ident.imei, now, imsi=ident.imsi, iccid=ident.iccid, name=self.entry.name,
+            db, ident.imei, now, imsi=ident.imsi, iccid=ident.iccid, name=self.label,
             manufacturer=ident.manufacturer, model=ident.model, revision=ident.revision,
             profile=session.profile.name, port=self.path)
         self._check_health()
         session.urcs.clear()  # echoes of our own init (+CPIN: READY after the PIN); the sweep below reads the store
         self.connected.set()
         self.last_error = None
-        log.info("%s online on %s: IMEI %s, %s %s, profile %s", self.entry.name, self.path, ident.imei,
+        log.info("%s online on %s: IMEI %s, %s %s, profile %s", self.label, self.path, ident.imei,
                  ident.manufacturer, ident.model, session.profile.name)
         self._next_sweep = 0.0
 
@@ -267,7 +269,7 @@ class ModemWorker(threading.Thread):
                 raise
             q.record_part(db, msg.id, pdu.part, self.modem_id, mr, w.clock())
         q.mark_sent(db, msg.id, w.clock())
-        log.info("message %d sent via %s: %d part(s)", msg.id, self.entry.name, len(pdus))
+        log.info("message %d sent via %s: %d part(s)", msg.id, self.label, len(pdus))
 
     def _failed_attempt(self, msg: outbox.Claimed, exc: CommandFailed) -> None:
         w, db = self.wiring, self.db
@@ -301,7 +303,7 @@ class ModemWorker(threading.Thread):
             try:
                 self._handle_urc(urc)
             except (CommandFailed, ModemTimeout) as exc:
-                log.warning("%s: handling %s failed: %s", self.entry.name, urc.name, exc)
+                log.warning("%s: handling %s failed: %s", self.label, urc.name, exc)
 
     def _handle_urc(self, urc: at.Urc) -> None:
         session = self.session
@@ -311,7 +313,7 @@ class ModemWorker(threading.Thread):
             try:
                 memory, index = fields[0].strip('"'), int(fields[1])
             except (IndexError, ValueError):
-                log.warning("%s: malformed %s", self.entry.name, urc.name)
+                log.warning("%s: malformed %s", self.label, urc.name)
                 return
             if memory != self.profile.storage:
                 session.select_storage(memory)

@@ -88,8 +88,3 @@ def test_backup_and_status(config_file: Path, tmp_path: Path, capsys: pytest.Cap
     assert cli.main(["--config", str(config_file), "status"]) == 0
     out = capsys.readouterr().out
     assert "Modems:" in out and "queued 0" in out
-
-
-def test_features_of_later_issues_say_so(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--config", str(config_file), "export", "contacts", "x.csv"]) == 1
-    assert "not available in this version yet" in capsys.readouterr().err
