@@ -12,13 +12,25 @@ FORMAT = "%(levelname)s %(name)s: %(message)s"
 WIRE = "gateway.wire"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of each record (it may be replaced after setup)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201 - logging's own attribute
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # noqa: ANN001 - StreamHandler.__init__ assigns it
+        pass
+
+
 def setup(level: str = "INFO", *, verbose: bool = False, wire: bool = False) -> None:
     """Configure the root handler once; `verbose` forces DEBUG, `wire` enables the AT wire log."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_smsgw", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
     handler._smsgw = True  # type: ignore[attr-defined]
     root.addHandler(handler)
