@@ -67,12 +67,17 @@ appliance() {
     install -d -m 0750 "$state"
     if [ "$real" = 1 ]; then chown smsgw:smsgw "$state"; fi
 
-    # The application: a copy of this tree (without venvs and caches), installed editable into its own venv.
+    # The application: a fresh copy of this tree (without venvs and caches) swapped in whole, so files removed
+    # from a new version do not linger; installed editable into its own venv.
     local app="$opt/app"
-    install -d -m 0755 "$app"
-    tar -C "$here" --exclude=.venv --exclude=.git --exclude=__pycache__ --exclude='*.egg-info' \
-        --exclude=.pytest_cache --exclude=.hypothesis --exclude=demo-data --exclude=tests/artifacts \
-        -cf - . | tar -C "$app" -xf -
+    rm -rf "$app.new" "$app.old"
+    install -d -m 0755 "$app.new"
+    tar -C "$here" --exclude=./.venv --exclude=./.git --exclude=__pycache__ --exclude='*.egg-info' \
+        --exclude=.pytest_cache --exclude=.hypothesis --exclude=./demo-data --exclude=./tests/artifacts \
+        --exclude=./sim-links -cf - . | tar -C "$app.new" -xf -
+    if [ -d "$app" ]; then mv "$app" "$app.old"; fi
+    mv "$app.new" "$app"
+    rm -rf "$app.old"
     (cd "$app" && ensure_venv "$opt/venv" "")
     ln -sfn "$opt/venv/bin/smsgw" "$opt/smsgw"
 
@@ -89,7 +94,7 @@ appliance() {
     if [ "$real" = 1 ]; then
         udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=tty 2>/dev/null || true
         systemctl daemon-reload
-        systemctl enable --now smsgw
+        systemctl enable smsgw
         systemctl restart smsgw
         local ip
         ip="$(hostname -I 2>/dev/null | awk '{print $1}')"
