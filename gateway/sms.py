@@ -277,9 +277,17 @@ def _unpack_septets(data: bytes, count: int) -> list[int]:
 # --- Encoding choice and segments ---------------------------------------------------------------
 
 
+# Precompiled character classes for the fast path of `plan` (a 100,000-recipient campaign plans every text).
+_NOT_GSM7_RE = re.compile("[^" + "".join(re.escape(ch) for ch in sorted({*_GSM7_CODE, *_GSM7_EXT_CODE})) + "]")
+_DOUBLE_UNIT_RE = {
+    Encoding.GSM7: re.compile("[" + "".join(re.escape(ch) for ch in sorted(_GSM7_EXT_CODE)) + "]"),
+    Encoding.UCS2: re.compile("[\U00010000-\U0010FFFF]"),  # outside the BMP: a surrogate pair, two units
+}
+
+
 def choose_encoding(text: str) -> Encoding:
     """GSM-7 when every character is in the default or extension table, UCS-2 otherwise."""
-    return Encoding.GSM7 if all(_gsm7_units(ch) is not None for ch in text) else Encoding.UCS2
+    return Encoding.UCS2 if _NOT_GSM7_RE.search(text) else Encoding.GSM7
 
 
 def _encoding_for(text: str, force_ucs2: bool) -> Encoding:
@@ -308,6 +316,15 @@ def _segments(text: str, encoding: Encoding) -> list[tuple[str, int]]:
 def plan(text: str, *, force_ucs2: bool = False) -> SegmentPlan:
     """Segment plan of `text` for previews; GSM-7 extension characters count 2 septets."""
     encoding = _encoding_for(text, force_ucs2)
+    if not _DOUBLE_UNIT_RE[encoding].search(text):
+        # Every character costs one unit, so parts split at fixed lengths: same result as _segments, no loop.
+        total, single, multi = len(text), _SINGLE_UNITS[encoding], _MULTI_UNITS[encoding]
+        if total <= single:
+            return SegmentPlan(encoding=encoding, parts=1, units=total, units_per_part=single,
+                               units_left=single - total)
+        count = -(-total // multi)
+        return SegmentPlan(encoding=encoding, parts=count, units=total, units_per_part=multi,
+                           units_left=multi - (total - (count - 1) * multi))
     parts = _segments(text, encoding)
     per_part = _SINGLE_UNITS[encoding] if len(parts) == 1 else _MULTI_UNITS[encoding]
     return SegmentPlan(
