@@ -115,9 +115,10 @@ def money(kop: int, lang: Lang) -> str:
     return f"{sign}{whole},{frac:02d} руб." if lang == Lang.RU else f"{sign}{whole}.{frac:02d} RUB"
 
 
-def _points(value: float) -> str:
-    """Points without a useless fraction."""
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+def _points(value: float, lang: Lang) -> str:
+    """Points without a useless fraction, with a decimal comma in Russian."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+    return text.replace(".", ",") if lang == Lang.RU else text
 
 
 @dataclass
@@ -422,7 +423,7 @@ def _balance(turn: _Turn) -> tuple[InState, Handled]:
         points = cq.agent_points_since(db, contact["id"], _office_start(turn.config, turn.now, month=True),
                                        [str(OrderStatus.CANCELLED)])
         detail = _text("agent_balance", lang, money=money(cq.bonus_balance(db, contact["id"]), lang),
-                       points=_points(points))
+                       points=_points(points, lang))
         turn.reply(grammar.reply_text("balance", lang, balance=detail))
         return InState.HANDLED, Handled.BALANCE
     if not _registered(contact):
