@@ -46,3 +46,37 @@ def audit(db: Database, actor: str, action: str, now: float, target: str | None 
 def audit_entries(db: Database, limit: int = 100) -> list[dict[str, Any]]:
     """The newest audit log lines first."""
     return [dict(r) for r in db.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def get_user_by_id(db: Database, user_id: int) -> dict[str, Any] | None:
+    """The user row by id, or None."""
+    row = db.execute("SELECT * FROM users WHERE id = ?", [user_id]).fetchone()
+    return dict(row) if row else None
+
+
+def list_users(db: Database) -> list[dict[str, Any]]:
+    """Every user (without password hashes), by name."""
+    return [dict(r) for r in db.execute(
+        "SELECT u.id, u.username, u.role, u.contact_id, u.lang, u.disabled, u.created_at, u.updated_at,"
+        " c.name AS contact_name, c.phone AS contact_phone"
+        " FROM users u LEFT JOIN contacts c ON c.id = u.contact_id ORDER BY u.username")]
+
+
+_EDITABLE = ("role", "contact_id", "lang", "disabled", "password_hash")
+
+
+def update_user(db: Database, user_id: int, now: float, **fields: Any) -> None:
+    """Change a user's role, linked contact, language, disabled flag or password hash."""
+    unknown = set(fields) - set(_EDITABLE)
+    if unknown:
+        raise ValueError(f"unknown user fields: {sorted(unknown)}")
+    if not fields:
+        return
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    db.execute(f"UPDATE users SET {sets}, updated_at = ? WHERE id = ?",
+               [*(str(v) if k == "role" else v for k, v in fields.items()), now, user_id])
+
+
+def count_admins(db: Database) -> int:
+    """How many enabled admins exist (the last one may not be demoted or disabled)."""
+    return int(db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0").fetchone()[0])

@@ -1,48 +1,74 @@
 """The LAN web page: `make_app()` builds a plain WSGI callable (bottle); `server.serve()` runs it in waitress.
 
-Until the web issue lands, the app serves only `/health` (JSON, 200/503 from modem and queue state) and a
-notice page; it shows no data, so there is nothing to put behind a login yet.
+Pages are server-rendered SimpleTemplates from `web/templates` (escaping kept: no `{{!…}}` on anything a user
+or an SMS wrote) with plain JS from `web/static` for live refresh and previews; no CDN. Every page is behind a
+login; the JSON API under `/api/v1` uses API keys instead of cookies. Security rules: `gateway.web.security`.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
 import bottle
 
-from gateway import store
 from gateway.config import Config
-from gateway.store import modems as store_modems
-from gateway.store import outbox as store_outbox
+from gateway.web import security
+from gateway.web.core import WEB_DIR, Web
+
+bottle.BaseRequest.MEMFILE_MAX = 1024 * 1024   # request bodies above 1 MiB spool to disk; uploads are capped below
+MAX_BODY = 5 * 1024 * 1024                     # a CSV upload larger than this is refused (413)
 
 
-def make_app(config: Config, *, clock: Callable[[], float] = time.time) -> bottle.Bottle:
-    """The WSGI application."""
-    app = bottle.Bottle()
+class App(bottle.Bottle):
+    """A bottle app that refuses foreign Host headers and adds the security headers to every response."""
 
-    @app.get("/health")
-    def health() -> str:
-        db = store.connect(config.database.path, migrate=False)
+    web: Web
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if not self.web.hosts.allows(environ.get("HTTP_HOST")):
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                               *security.SECURITY_HEADERS.items()])
+            return [b"Unknown host name / \xd0\x9d\xd0\xb5\xd0\xb8\xd0\xb7\xd0\xb2\xd0\xb5\xd1\x81\xd1\x82\xd0\xbd"
+                    b"\xd0\xbe\xd0\xb5 \xd0\xb8\xd0\xbc\xd1\x8f \xd1\x81\xd0\xb5\xd1\x80\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb0\n"]
         try:
-            modems = store_modems.list_modems(db)
-            counts = store_outbox.counts(db)
-        finally:
-            db.close()
-        online = [m for m in modems if m["status"] == "online"]
-        ok = bool(online) or not config.modems
-        bottle.response.status = 200 if ok else 503
-        bottle.response.content_type = "application/json"
-        return json.dumps({"ok": ok, "modems_online": len(online), "modems_known": len(modems),
-                           "queue": {k: v for k, v in counts.items() if v}})
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            start_response("413 Payload Too Large", [("Content-Type", "text/plain; charset=utf-8"),
+                                                     *security.SECURITY_HEADERS.items()])
+            return [b"request body too large\n"]
 
-    @app.get("/")
-    def index() -> str:
-        bottle.response.content_type = "text/html; charset=utf-8"
-        return ("<!doctype html><meta charset=utf-8><title>smsgw</title>"
-                "<h1>smsgw работает / is running</h1>"
-                "<p>Веб-интерфейс появится в следующей версии. The web interface arrives in a later version; "
-                "use <code>smsgw status</code> meanwhile.</p>")
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            extra = [(k, v) for k, v in security.SECURITY_HEADERS.items() if k.lower() not in present]
+            return start_response(status, headers + extra, exc_info) if exc_info else start_response(
+                status, headers + extra)
 
+        return super().__call__(environ, start)
+
+
+def make_app(config: Config, *, clock: Callable[[], float] = time.time, sim_control_url: str | None = None,
+             web_dir: Path | None = None) -> bottle.Bottle:
+    """The WSGI application; `sim_control_url` (the simulator's control API) turns on the demo's phone panel."""
+    from gateway.web import api, auth_pages, pages, phones
+
+    app = App()
+    web = Web(config, clock, web_dir or WEB_DIR, sim_control_url)
+    app.web = web
+    static_root = str(web.web_dir / "static")
+
+    @app.get("/static/<path:path>")
+    def static(path: str) -> Any:
+        response = bottle.static_file(path, root=static_root)
+        response.set_header("Cache-Control", "max-age=300")
+        return response
+
+    auth_pages.register(app, web)
+    pages.register(app, web)
+    api.register(app, web)
+    phones.register(app, web)
     return app
