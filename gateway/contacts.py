@@ -532,7 +532,7 @@ class _Planner:
         grant = consent and (current is None or not current.get("consent_advertising"))
         if grant and current is not None and current.get("opted_out_at") is not None:
             grant = False
-        if not changes and not refs and not grant:
+        if current is not None and not changes and not refs and not grant:
             note = "consent in the file ignored: the number opted out" if consent and current and \
                 current.get("opted_out_at") is not None else ""
             return RowResult(line, phone, "unchanged", note)
