@@ -110,7 +110,7 @@ def _compile(db: store.Database, filters: Mapping[str, Any], now: float, zone: s
             where.append("c.agent_id = ?")
         params.append(f["agent_id"])
     for key, value in f.get("attributes", {}).items():
-        where.append("lower(json_extract(c.attributes, ?)) = lower(?)")
+        where.append("casefold(json_extract(c.attributes, ?)) = casefold(?)")
         params += [f'$."{key}"', value]
     if f.get("consent") == "advertising":
         where.append("c.consent_advertising = 1 AND c.opted_out_at IS NULL")

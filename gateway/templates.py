@@ -57,6 +57,7 @@ def compile_template(body: str, fallbacks: Mapping[str, str] | None = None) -> T
         raise UserInputError("the template text is empty / текст шаблона пуст")
     literals, fields, buf, pos = [], [], [], 0
     for match in _TOKEN_RE.finditer(body):
+        _no_lone_brace(body[pos:match.start()])
         buf.append(body[pos:match.start()])
         pos = match.end()
         token = match.group(0)
@@ -70,14 +71,17 @@ def compile_template(body: str, fallbacks: Mapping[str, str] | None = None) -> T
         literals.append("".join(buf))
         fields.append(name)
         buf = []
+    _no_lone_brace(body[pos:])
     buf.append(body[pos:])
     tail = "".join(buf)
-    for literal in [*literals, tail]:
-        if "{" in literal or "}" in literal:
-            raise UserInputError("a lone { or } in the template: write {{ or }} for a brace, {name} for a field")
     merged = {**DEFAULT_FALLBACKS, **{k: v for k, v in (fallbacks or {}).items() if k in FIELDS or
                                       k.startswith(_ATTR_PREFIX)}}
     return Template(body, (*literals, tail), tuple(fields), merged)
+
+
+def _no_lone_brace(text: str) -> None:
+    if "{" in text or "}" in text:
+        raise UserInputError("a lone { or } in the template: write {{ or }} for a brace, {name} for a field")
 
 
 def first_name(name: str) -> str:

@@ -302,8 +302,16 @@ def table_columns(db: Database, table: str) -> set[str]:
     return {r[1] for r in db.execute(f"PRAGMA table_info({json.dumps(table)})")}
 
 
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def select(db: Database, sql: str, params: Sequence[Any]) -> list[Any]:
-    """Run a SELECT built by the segment compiler from allow-listed fragments (never from user text)."""
+    """Run a SELECT built by the segment compiler from allow-listed fragments (never from user text).
+
+    `casefold(x)` is available to it: SQLite's own lower() folds ASCII only, not Cyrillic.
+    """
+    db.conn.create_function("casefold", 1, _casefold, deterministic=True)
     return db.execute(sql, list(params)).fetchall()
 
 
