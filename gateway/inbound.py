@@ -15,6 +15,7 @@ from gateway.store import inbox as box
 
 log = logging.getLogger("gateway.inbound")
 PARTIAL_TIMEOUT_S = 3600.0
+SILENT_PID = 0x40  # TP-PID of a type-0 short message: acknowledge, then discard (TS 23.040 §9.2.3.9)
 
 #: Called with (db, inbox_id) after a complete message is committed; the command layer hooks in here.
 Handler = Callable[[store.Database, int], None]
@@ -75,12 +76,16 @@ def _complete(db: store.Database, first: sms.Deliver, parts: list[sms.Deliver], 
     text = sms.join_parts(parts) if len(parts) > 1 else parts[0].text
     total = first.concat.total if first.concat else 1
     answerable = sms.is_answerable(first.sender, first.sender_kind)
+    silent = first.protocol_id == SILENT_PID
     sent_times = [p.timestamp.timestamp() for p in parts if p.timestamp]
+    # Only a complete message from a person goes to the command layer (`new`): a partial one could be a
+    # truncated order, so it waits for staff; senders that cannot be answered and type-0 (silent) messages,
+    # which TS 23.040 §9.2.3.9 says to discard, are kept but never acted on.
+    state = InState.IGNORED if not answerable or silent else InState.INBOX if partial else InState.NEW
     inbox_id = box.add_message(
         db, phone=first.sender, sender_kind=str(first.sender_kind), modem_id=modem_id, body=text,
         encoding=first.encoding, sent_at=min(sent_times) if sent_times else None, now=now, parts_total=total,
-        parts_received=len(parts), partial=partial, undecodable=False, part_ids=part_ids,
-        state=InState.NEW if answerable else InState.IGNORED)
+        parts_received=len(parts), partial=partial, undecodable=False, part_ids=part_ids, state=state)
     log.info("inbound message %d: %d/%d part(s), %d chars%s", inbox_id, len(parts), total, len(text),
              "" if answerable else " (sender not answerable)")
     return inbox_id
