@@ -157,3 +157,23 @@ def test_the_scheduler_ticks_on_its_own_with_the_injected_clock(tmp_path: Path) 
     finally:
         scheduler.stop()
     assert db.execute("SELECT count(*) FROM outbox WHERE campaign_id = ?", [cid]).fetchone()[0] == 2
+
+
+def test_demo_data_switches_the_automations_on(tmp_path: Path) -> None:
+    from gateway import demo_data
+
+    config = _config(tmp_path)
+    db = store.connect(config.database.path)
+    now = _at(2026, 4, 2, 8)
+    agent = cs.ensure(db, "+79160000001", now, name="Анна", role="agent")
+    for i in range(4):
+        cs.ensure(db, f"+7916222{i:04d}", now, name=f"Клиентка {i}", agent_id=agent)
+        cs.record_consent(db, f"+7916222{i:04d}", MessageClass.ADVERTISING, True, "paper", now)
+    demo_data.seed(db, config, now)
+    demo_data.seed(db, config, now)  # a second call adds nothing
+    assert [c["name"] for c in campaigns.list_all(db)] == ["Весенняя скидка"]
+    draft = campaigns.list_all(db)[0]
+    assert campaigns.preview(db, config, draft["id"], now=now).recipients == 4
+    jobs.tick(db, config, now)
+    assert {c["automation"] for c in campaigns.list_all(db)} == {None, *jobs.AUTOMATIONS}
+    assert jobs.tick(db, config, _at(2026, 4, 2, 10)).fired  # the birthday greeting of the customer born today
