@@ -23,6 +23,7 @@ log = logging.getLogger("gateway.demo")
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
+DEMO_AGENT = "anna"  # an agent's personal cabinet, same password
 
 
 def _config_text(data_dir: Path, port: int, bind: str, link_dir: Path, modems: int) -> str:
@@ -32,6 +33,8 @@ def _config_text(data_dir: Path, port: int, bind: str, link_dir: Path, modems: i
         f'[web]\nbind = "{bind}"\nport = {port}',
         '[office]\nname = "Демо-офис"',
         "[sending]\n# The demo network is simulated: bulk need not wait for NTP.\nrequire_clock_sync = false",
+        '[quiet_hours]\n# The demo sends at any hour so it can be tried in the evening; an office keeps 20:00-08:00.\n'
+        'start = "00:00"\nend = "00:00"',
     ]
     for i in range(modems):
         lines.append(f'[[modems]]\nname = "sim{i + 1}"\nport = "{link_dir / f"modem{i}"}"\nper_minute = 30')
@@ -57,17 +60,47 @@ def seed(db: store.Database, config: configuration.Config, now: float) -> None:
             contacts.ensure(db, phone, now, name=name, role="customer", agent_id=agent_ids[i % 2])
             contacts.record_consent(db, phone, MessageClass.ADVERTISING, True, "paper form", now,
                                     text_version="2026-01")
+        users.add_user(db, DEMO_AGENT, auth.hash_password(DEMO_PASSWORD), Role.AGENT, now, contact_id=agent_ids[0],
+                       lang="ru")
         users.audit(db, "demo", "demo.seed", now, agents=len(agents), customers=len(customers))
-    try:  # richer sample data (catalogue, campaign) when those modules are present
-        from gateway import demo_data
+    _seed_domains(db, config, now)
+
+
+def _seed_domains(db: store.Database, config: configuration.Config, now: float) -> None:
+    """A small catalogue and a draft campaign, when those modules are installed."""
+    try:
+        from gateway.store import commands as command_store
+    except ImportError:
+        command_store = None  # type: ignore[assignment]
+    if command_store is not None:
+        with store.immediate(db):
+            for code, name, price, points in (("31234", "Крем для рук", 29900, 3.0), ("41562", "Тушь для ресниц", 45900, 5.0),
+                                              ("22710", "Шампунь", 35000, 4.0)):
+                command_store.catalogue_upsert(db, code, name, price, points, now)
+    try:
+        from gateway import campaigns
     except ImportError:
         return
-    demo_data.seed(db, config, now)
+    campaigns.create(db, config, name="Весенняя акция", message_class="advertising", kind="bulk", now=now,
+                     actor="demo", body="Здравствуйте! Весенняя скидка 20% на уход за кожей. Отказ: СТОП",
+                     filters={"role": ["customer"], "consent": "advertising"})
+
+
+class DemoDaemon(Daemon):
+    """The daemon whose web page also shows the phone panel (it knows the simulator's control URL)."""
+
+    sim_control_url: str | None = None
+
+    def _start_web(self) -> None:
+        from gateway.web import server
+
+        self.web_server = server.serve(self.config, clock=self.clock, sim_control_url=self.sim_control_url)
+        self._stops.append(self.web_server.close)
 
 
 def run(*, port: int = 8080, modems: int = 2, sim_control: str | None = "127.0.0.1:8765",
         data_dir: str | Path = "demo-data", bind: str = "127.0.0.1", ready: threading.Event | None = None,
-        stop: threading.Event | None = None) -> int:
+        stop: threading.Event | None = None, info: dict[str, object] | None = None) -> int:
     """Start the simulator, the gateway and the web page; block until SIGINT/SIGTERM (or `stop`)."""
     data = Path(data_dir).resolve()
     link_dir = data / "modems"
@@ -86,19 +119,24 @@ def run(*, port: int = 8080, modems: int = 2, sim_control: str | None = "127.0.0
         db = store.connect(config.database.path)
         seed(db, config, time.time())
         db.close()
-        daemon = Daemon(config, clock_ok=lambda: True)
+        daemon = DemoDaemon(config, clock_ok=lambda: True)
+        daemon.sim_control_url = control.url if control else None
         daemon.start()
         web_port = daemon.web_server.port if daemon.web_server else port
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
         print(f"smsgw demo is running: http://{'localhost' if bind == '127.0.0.1' else bind}:{web_port}/")
-        print(f"  login: {DEMO_USER} / {DEMO_PASSWORD}")
+        print(f"  login: {DEMO_USER} / {DEMO_PASSWORD}   (an agent's cabinet: {DEMO_AGENT} / {DEMO_PASSWORD})")
         for modem in net.modems:
             print(f"  simulated modem {modem.index}: {modem.msisdn} ({modem.profile.name}) on {modem.path}")
         if control:
+            print(f"  phone panel: http://{'localhost' if bind == '127.0.0.1' else bind}:{web_port}/phones")
             print(f"  simulator control API: {control.url}")
         print("  data: " + str(data) + "   (Ctrl+C stops the demo)", flush=True)
+        if info is not None:
+            info.update(url=f"http://localhost:{web_port}/", control=control.url if control else None,
+                        modems=[m.msisdn for m in net.modems], network=net, config=config)
         if ready:
             ready.set()
         try:

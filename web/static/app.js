@@ -10,6 +10,10 @@
     en: { chars: "characters", parts: "SMS parts", recipients: "recipients", total: "total parts", ucs2: "Cyrillic/emoji", gsm: "Latin", left: "left in this part", sent: "Sent", failed: "Error" },
   }[lang === "en" ? "en" : "ru"];
 
+  // The menu is open on wide screens and folds away on a phone until tapped.
+  const menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia("(max-width: 899px)").matches) { menu.removeAttribute("open"); }
+
   function post(url, fields) {
     const body = new URLSearchParams(fields);
     return fetch(url, { method: "POST", body: body, credentials: "same-origin",

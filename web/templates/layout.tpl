@@ -11,7 +11,7 @@
 <header class="top">
   <a class="brand" href="/">{{office}}</a>
   % if user:
-  <details class="menu">
+  <details class="menu" open>
     <summary>{{t('nav.menu')}}</summary>
     <nav>
     % items = []
