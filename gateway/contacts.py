@@ -145,6 +145,20 @@ def edit(db: store.Database, contact_id: int, *, now: float, actor: str, **chang
         users.audit(db, actor, "contact.edit", now, target=str(contact_id), fields=sorted(fields))
 
 
+def get(db: store.Database, contact_id: int) -> dict[str, Any]:
+    """A contact row (tags and attributes as JSON text); raises UserInputError when there is none."""
+    row = cs.get(db, contact_id)
+    if row is None:
+        raise UserInputError(f"no contact {contact_id}")
+    return row
+
+
+def find(db: store.Database, text: str = "", *, role: str | None = None, agent_id: int | None = None,
+         limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """Contacts (not erased) whose number, name or agent code contains text, by name."""
+    return cs.search(db, text, role=role, agent_id=agent_id, limit=limit, offset=offset)
+
+
 def _validated(**values: Any) -> dict[str, Any]:
     """Contact fields checked and encoded for storage (tags and attributes as JSON)."""
     out: dict[str, Any] = {}

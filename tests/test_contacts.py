@@ -246,3 +246,13 @@ def test_retention_blanks_old_bodies_only(db: store.Database) -> None:
     assert [r[0] for r in db.execute("SELECT body FROM outbox ORDER BY id")] == ["", "текст"]
     cstore.set_setting(db, "contacts.retention_months", 0, NOW)  # invalid: the default applies
     assert contacts.retention_months(db) == 12
+
+
+def test_find_and_get(db: store.Database) -> None:
+    c = contacts.add(db, CONFIG, "+79161111111", now=NOW, actor="staff", name="Ольга")
+    contacts.add(db, CONFIG, "+79162222222", now=NOW, actor="staff", name="Мария", role="agent")
+    assert [r["id"] for r in contacts.find(db, "Ольга")] == [c]
+    assert [r["name"] for r in contacts.find(db, role="agent")] == ["Мария"]
+    assert contacts.get(db, c)["phone"] == "+79161111111"
+    with pytest.raises(UserInputError):
+        contacts.get(db, 999)
