@@ -68,6 +68,12 @@ def make_app(config: Config, *, clock: Callable[[], float] = time.time, sim_cont
         return response
 
     auth_pages.register(app, web)
+    try:
+        from gateway.web import campaign_pages
+    except ImportError:  # the campaigns module is not part of this build
+        pass
+    else:
+        campaign_pages.register(app, web)
     pages.register(app, web)
     api.register(app, web)
     phones.register(app, web)

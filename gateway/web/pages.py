@@ -459,7 +459,8 @@ def register(app: bottle.Bottle, web: Web) -> None:
     def compose_page(**extra: Any) -> str:
         values = {"numbers": "", "text": "", "kind": "advertising", "when": ""}
         values.update(extra.pop("values", {}))
-        return web.render("compose.tpl", title=web.t()("compose.title"), values=values, **extra)
+        return web.render("compose.tpl", title=web.t()("compose.title"), values=values,
+                          agents=store_web.agents(web.db()), segments=web.extras["features"].get("campaigns"), **extra)
 
     @app.get("/compose")
     @page(web, *STAFF)

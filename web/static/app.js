@@ -61,6 +61,22 @@
     update();
   });
 
+  // Recipient count of a segment on the compose page.
+  document.querySelectorAll("form[data-segment]").forEach(function (form) {
+    const line = form.querySelector(".segment-line");
+    async function count() {
+      const fields = {};
+      new FormData(form).forEach(function (v, k) { if (k !== "csrf" && typeof v === "string") { fields[k] = v; } });
+      try {
+        const resp = await post("/ui/segment-count", fields);
+        const data = await resp.json();
+        line.textContent = resp.ok ? data.recipients + " " + words.recipients : (data.error || "");
+      } catch (e) { /* offline */ }
+    }
+    form.addEventListener("change", count);
+    count();
+  });
+
   // The demo's phone panel.
   const panel = document.getElementById("phone-panel");
   if (panel) {
