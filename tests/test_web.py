@@ -435,3 +435,11 @@ def test_campaign_for_a_segment_from_compose_to_detail(env) -> None:
     assert client.post(campaign + "/cancel").status == 303
     assert db.execute("SELECT state FROM outbox").fetchone()[0] == "cancelled"
     assert client.post(campaign + "/explode").status == 400
+
+
+def test_web_benchmark_prints_every_page() -> None:
+    from gateway.bench import web as bench
+
+    figures = bench.run(3000, rounds=3)
+    for page in ("dashboard", "campaigns", "inbox"):
+        assert 0 < figures[f"{page}_p50_ms"] <= figures[f"{page}_p95_ms"]

@@ -459,3 +459,42 @@ def outbox_id_by_key(db: Database, idempotency_key: str) -> int | None:
 def inbox_since_newest(db: Database) -> int:
     """The highest inbox id (0 when empty)."""
     return int(db.execute("SELECT coalesce(max(id), 0) FROM inbox").fetchone()[0])
+
+
+def bench_fill(db: Database, *, now: float, messages: int, inbound: int, contacts: int, modem_ids: list[int],
+               campaign_ids: list[int]) -> None:
+    """Fill a benchmark database with a realistic history (30 days of outbound, inbound and contacts)."""
+    import random
+
+    rng = random.Random(7)
+    span = 30 * 86400.0
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO contacts (phone, name, role, consent_advertising, created_at, updated_at)"
+            " VALUES (?, ?, 'customer', 1, ?, ?)",
+            ((f"+7916{i:07d}", f"Клиент {i}", now - span, now - span) for i in range(contacts)))
+        states = ["delivered"] * 85 + ["sent"] * 5 + ["failed"] * 3 + ["undelivered"] * 2 + ["cancelled"] * 4 + ["queued"]
+
+        def outbound():
+            for i in range(messages):
+                at = now - span + span * i / messages
+                state = rng.choice(states)
+                done = at + 30 if state not in ("sent", "queued") else None
+                yield (f"+7916{rng.randrange(contacts):07d}", f"Сообщение {i}", "advertising", 1, state,
+                       campaign_ids[i % len(campaign_ids)] if campaign_ids and i % 3 else None,
+                       modem_ids[i % len(modem_ids)], 1, "ucs2", at, at, at + 5, done)
+
+        db.conn.executemany(
+            """INSERT INTO outbox (phone, body, class, priority, state, campaign_id, modem_id, parts_total, encoding,
+                   created_at, updated_at, sent_at, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            outbound())
+        db.conn.execute(
+            """INSERT INTO outbox_parts (outbox_id, seq, modem_id, mr, state, sent_at)
+               SELECT id, 1, modem_id, id % 256, CASE state WHEN 'delivered' THEN 'delivered' ELSE 'sent' END, sent_at
+               FROM outbox WHERE state NOT IN ('queued', 'cancelled', 'failed')""")
+        in_states = ["handled"] * 50 + ["read"] * 40 + ["inbox"] * 8 + ["review"] * 2
+        db.conn.executemany(
+            "INSERT INTO inbox (phone, body, received_at, state) VALUES (?, ?, ?, ?)",
+            ((f"+7916{rng.randrange(contacts):07d}", f"Ответ {i}", now - span + span * i / max(1, inbound),
+              rng.choice(in_states)) for i in range(inbound)))
+    db.execute("ANALYZE")
