@@ -55,7 +55,7 @@ def signed_in(app, name: str = "admin") -> Client:
 
 SAMPLE = {"message_id": "1", "phone": "+79162220001", "inbox_id": "1", "user_id": "1", "key_id": "1", "hook_id": "1",
           "path": "app.css", "msisdn": "+79160000000",
-          "campaign_id": "1", "action": "pause"}
+          "campaign_id": "1", "action": "pause", "contact_id": "1"}
 PUBLIC = {"/login", "/static/<path:path>", "/health", "/api/v1/openapi.json"}
 
 
@@ -443,3 +443,26 @@ def test_web_benchmark_prints_every_page() -> None:
     figures = bench.run(3000, rounds=3)
     for page in ("dashboard", "campaigns", "inbox"):
         assert 0 < figures[f"{page}_p50_ms"] <= figures[f"{page}_p95_ms"]
+
+
+def test_contacts_search_history_edit_and_agent_scope(env) -> None:
+    _, _, db, app = env
+    contacts.record_consent(db, "+79162220001", MessageClass.ADVERTISING, True, "бумажная анкета", T0,
+                            text_version="2026-01")
+    olga = contacts.get_by_phone(db, "+79162220001")["id"]
+    maria = contacts.get_by_phone(db, "+79162220002")["id"]
+    oper = signed_in(app, "oper")
+    found = oper.get("/contacts?q=" + urllib.parse.quote("Оль")).text
+    assert "Ольга" in found and "Мария" not in found
+    page = oper.get(f"/contacts/{olga}").text
+    assert "бумажная анкета" in page and "2026-01" in page
+    assert oper.post(f"/contacts/{olga}", {"name": "Ольга <Иванова>", "notes": "любит крем"}).status == 303
+    assert contacts.get_by_phone(db, "+79162220001")["name"] == "Ольга <Иванова>"
+    assert "Ольга &lt;Иванова&gt;" in oper.get("/contacts").text
+    export = oper.get("/contacts/export.csv")
+    assert export.status == 200 and "'+79162220001" in export.text
+    anna = signed_in(app, "anna")
+    assert "Мария" not in anna.get("/contacts").text and "Ольга" in anna.get("/contacts").text
+    assert anna.get(f"/contacts/{maria}").status == 404
+    assert anna.post(f"/contacts/{maria}", {"name": "x"}).status == 404
+    assert anna.get("/contacts/export.csv").status == 403

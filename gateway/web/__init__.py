@@ -74,6 +74,12 @@ def make_app(config: Config, *, clock: Callable[[], float] = time.time, sim_cont
         pass
     else:
         campaign_pages.register(app, web)
+    try:
+        from gateway.web import contact_pages
+    except ImportError:  # the contacts module is not part of this build
+        pass
+    else:
+        contact_pages.register(app, web)
     pages.register(app, web)
     api.register(app, web)
     phones.register(app, web)

@@ -244,6 +244,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compose.agent": ("Клиенты агента", "An agent's customers"),
     "compose.name": ("Название кампании", "Campaign name"),
     "compose.create": ("Создать кампанию", "Create the campaign"),
+    # contacts
+    "contact.notes": ("Заметки", "Notes"),
+    "contact.consent_history": ("История согласий", "Consent history"),
+    "contact.source": ("Источник", "Source"),
     # pending features
     "todo.title": ("Раздел ещё не готов", "Not ready yet"),
     "todo.text": ("Эта часть появится, когда будет готов её модуль ({module}).",

@@ -19,7 +19,7 @@
     %   items += [('/', 'nav.dashboard'), ('/compose', 'nav.compose'), ('/campaigns', 'nav.campaigns'), ('/contacts', 'nav.contacts'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox'), ('/orders', 'nav.orders'), ('/optouts', 'nav.optouts'), ('/uncertain', 'nav.uncertain')]
     % end
     % if user.is_agent:
-    %   items += [('/cabinet', 'nav.cabinet'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox')]
+    %   items += [('/cabinet', 'nav.cabinet'), ('/contacts', 'nav.contacts'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox')]
     % end
     % if user.is_admin:
     %   items += [('/users', 'nav.users'), ('/settings', 'nav.settings'), ('/audit', 'nav.audit')]
