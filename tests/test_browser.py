@@ -83,11 +83,12 @@ def test_compose_and_watch_it_arrive(browser: Any, gateway: dict[str, Any]) -> N
     net = gateway["network"]
     page = signed_in(browser, gateway)
     page.goto(gateway["url"] + "compose")
-    page.fill("textarea[name=numbers]", "+79162220000\n+79162220001")
-    page.fill("textarea[name=text]", "Весенняя скидка 20%! Отказ: СТОП")
-    page.check("input[name=kind][value=advertising]")
+    form = "form[action='/compose'] "
+    page.fill(form + "textarea[name=numbers]", "+79162220000\n+79162220001")
+    page.fill(form + "textarea[name=text]", "Весенняя скидка 20%! Отказ: СТОП")
+    page.check(form + "input[name=kind][value=advertising]")
     expect = pytest.importorskip("playwright.sync_api").expect
-    expect(page.locator(".preview-line")).to_contain_text("2 получателей")
+    expect(page.locator(form + ".preview-line")).to_contain_text("2 получателей")
     page.screenshot(path=str(ARTIFACTS / "compose.png"), full_page=True)
     page.click("form[action='/compose'] button[type=submit]")
     page.wait_for_selector(".notice")
