@@ -74,7 +74,9 @@ appliance() {
     install -d -m 0755 "$app.new"
     tar -C "$here" --exclude=./.venv --exclude=./.git --exclude=__pycache__ --exclude='*.egg-info' \
         --exclude=.pytest_cache --exclude=.hypothesis --exclude=./demo-data --exclude=./tests/artifacts \
-        --exclude=./sim-links -cf - . | tar -C "$app.new" -xf -
+        --exclude=./sim-links -cf - . | tar -C "$app.new" --no-same-owner -xf -
+    # The code the service runs belongs to root, not to whoever owns the checkout it came from.
+    if [ "$real" = 1 ]; then chown -R root:root "$app.new"; fi
     if [ -d "$app" ]; then mv "$app" "$app.old"; fi
     mv "$app.new" "$app"
     rm -rf "$app.old"

@@ -30,6 +30,7 @@ log = logging.getLogger("gateway.modem")
 wire = logging.getLogger("gateway.wire")
 
 DEFAULT_TIMEOUT = 10.0
+BOOT_MARKERS = ("RDY", "+CPIN")
 CPIN_TIMEOUT = 15.0
 CMGL_TIMEOUT = 60.0
 
@@ -105,8 +106,10 @@ class ModemSession:
     """One open serial port to one modem, used by one thread."""
 
     def __init__(self, port: str, profile: Profile, *, baudrate: int = 115200, pin: str | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 on_activity: Callable[[], None] | None = None) -> None:
         self.port = port
+        self.on_activity = on_activity
         self.profile = profile
         self.baudrate = baudrate
         self.pin = pin
@@ -116,7 +119,9 @@ class ModemSession:
         self._engine = self._new_engine()
 
     def _new_engine(self) -> at.AtEngine:
-        return at.AtEngine(urc_ignore=self.profile.urc_ignore, cpin_no_ok="cpin_no_ok" in self.profile.quirks)
+        # Boot markers are never noise to us: they tell that the modem restarted and lost our settings.
+        ignore = [p for p in self.profile.urc_ignore if not p.upper().startswith(BOOT_MARKERS)]
+        return at.AtEngine(urc_ignore=ignore, cpin_no_ok="cpin_no_ok" in self.profile.quirks)
 
     # --- port ---------------------------------------------------------------------------------------------
 
@@ -183,6 +188,8 @@ class ModemSession:
 
     def _await(self, deadline: float, what: str, want_prompt: bool = False) -> at.Response | at.Prompt:
         while True:
+            if self.on_activity is not None:
+                self.on_activity()
             remaining = deadline - self.monotonic()
             if remaining <= 0:
                 raise ModemTimeout(f"{self.port}: no answer to {what}")
@@ -256,6 +263,12 @@ class ModemSession:
                 continue
         else:
             log.warning("%s: no CNMI setting accepted; relying on the periodic sweep for new messages", self.port)
+
+    def reconfigure(self, profile: Profile) -> None:
+        """Switch to another profile (found by CGMI/CGMM) and initialise again under it."""
+        self.profile = profile
+        self._engine = self._new_engine()
+        self.initialise()
 
     def _retry_busy(self, action: Callable[[], object], attempts: int = 5) -> object:
         """Retry an action while the SIM answers busy (CME 14 / CMS 314) after boot or PIN entry."""

@@ -22,6 +22,7 @@ from gateway.store import users
 
 log = logging.getLogger("gateway.outbox")
 CANDIDATE_BATCH = 64
+PAUSE_RECHECK_S = 900.0
 
 
 def submit(db: store.Database, config: Config, number: str, text: str, *, now: float,
@@ -94,7 +95,7 @@ def claim(db: store.Database, modem_id: int, now: float, rules: ClaimPolicy,
         minute, minute_oldest, hour, hour_oldest, day = q.recent_parts(
             db, modem_id, now, policy.local_midnight(now, office_zone))
         recent = policy.Recent(minute, minute_oldest, hour, hour_oldest, day,
-                               day_ends=policy.local_midnight(now + 86400, office_zone))
+                               day_ends=policy.local_midnight(now, office_zone, days=1))
         for row in q.candidates(db, modem_id, now, bulk_allowed=bulk_ok, limit=CANDIDATE_BATCH):
             verdict = _screen(db, row, now, config)
             if verdict is not None:
@@ -123,10 +124,12 @@ def _screen(db: store.Database, row: dict, now: float, config: Config) -> str | 
     if advertising and not row["consent_advertising"]:
         q.finish(db, row["id"], OutState.CANCELLED, now, "no advertising consent on record")
         return "no consent"
-    if row["bulk_paused_at"] is not None and bulk:
-        q.finish(db, row["id"], OutState.HELD, now, "paused: the recipient's reply awaits staff review")
+    if row["bulk_paused_at"] is not None and (bulk or advertising):
+        # Deferred, not parked: once staff lift the pause it goes at the next look, with no other step.
+        q.defer(db, row["id"], now + PAUSE_RECHECK_S, now, "paused: the recipient's reply awaits staff review")
         return "paused"
-    if bulk or config.quiet_hours.transactional:
+    # Advertising obeys quiet hours whatever its priority: the law cares about the content, not our queue.
+    if bulk or advertising or config.quiet_hours.transactional:
         zone = policy.recipient_zone(row["phone"], row["contact_zone"], config.office.timezone)
         until = policy.quiet_until(now, zone, config.quiet_hours)
         if until is not None:

@@ -61,10 +61,13 @@ def quiet_until(now: float, zone: ZoneInfo, quiet: QuietHours) -> float | None:
     return max(datetime.combine(end_day, quiet.end, tzinfo=zone).timestamp(), now + 1)
 
 
-def local_midnight(now: float, zone: ZoneInfo) -> float:
-    """Unix time of the start of the local day containing `now` (the day cap counts from it)."""
+def local_midnight(now: float, zone: ZoneInfo, days: int = 0) -> float:
+    """Unix time of the start of the local day containing `now`, or `days` later (the day cap counts from it).
+
+    Counted in calendar days, not 86,400 s, so a 23- or 25-hour day (DST) still ends at local midnight.
+    """
     local = datetime.fromtimestamp(now, zone)
-    return datetime.combine(local.date(), time(0), tzinfo=zone).timestamp()
+    return datetime.combine(local.date() + timedelta(days=days), time(0), tzinfo=zone).timestamp()
 
 
 @dataclass(frozen=True)

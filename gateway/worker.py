@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import hashlib
 import logging
 import os
 import random
@@ -34,9 +35,14 @@ log = logging.getLogger("gateway.worker")
 HEALTH_PERIOD_S = 30.0
 SWEEP_PERIOD_S = 60.0
 RESCAN_PERIOD_S = 5.0
-PROBE_BACKOFF_MAX_S = 60.0
+PROBE_BACKOFF_MAX_S = 300.0
 
 InboundHandler = Callable[[store.Database, int], None]
+
+# +CMS codes that mean "this SIM cannot send now", whatever the message (modem-behaviour.md §9.1):
+# 8 operator-determined barring, 10 call barred, 50 facility not subscribed, 330 SMSC unknown,
+# 331 no network service, 332 network timeout.
+SIM_LEVEL_CMS = frozenset({8, 10, 50, 330, 331, 332})
 
 
 @dataclass
@@ -58,6 +64,10 @@ def _profile_for(wiring: Wiring, entry: ModemConfig, manufacturer: str = "", mod
     if entry.profile != "auto":
         return wiring.profiles.get(entry.profile) or profiles.load_profile(entry.profile)
     return profiles.match_profile(manufacturer, model, wiring.profiles)
+
+
+def _digest(pin: str) -> str:
+    return hashlib.sha256(f"smsgw-pin:{pin}".encode()).hexdigest()
 
 
 def caps_for(profile: profiles.Profile, entry: ModemConfig) -> policy.Caps:
@@ -88,6 +98,11 @@ class ModemWorker(threading.Thread):
         self.heartbeat = wiring.monotonic()
         self.last_error: str | None = None
         self.db: store.Database | None = None
+        self.parked: str | None = None  # why this modem is left alone until the daemon restarts
+        self._registered = True
+        self._rest_until = 0.0
+        self._fault_backoff = 0.0
+        self._handed_over = False
 
     # --- supervisor side ----------------------------------------------------------------------------------
 
@@ -117,8 +132,12 @@ class ModemWorker(threading.Thread):
                 except ModemGone as exc:
                     self._lost(f"modem gone: {exc}")
                 except PinRefused as exc:
+                    # Never try again on our own: a third wrong PIN locks the SIM behind its PUK.
+                    self.parked = str(exc)
+                    if self.entry.pin:
+                        store_modems.remember_refused_pin(self.db, self.imei, _digest(self.entry.pin), w.clock())
                     self._lost(str(exc), status=ModemStatus.ERROR)
-                    log.error("%s", exc)
+                    log.error("%s; this modem is left alone until the configuration is fixed", exc)
                 except (ModemError, OSError) as exc:
                     self._lost(f"modem error: {exc}", status=ModemStatus.ERROR)
                 except Exception:  # never let one bad surprise kill the modem's thread
@@ -155,8 +174,12 @@ class ModemWorker(threading.Thread):
         w, db = self.wiring, self.db
         assert self.path and db is not None
         profile = _profile_for(w, self.entry)
-        session = ModemSession(self.path, profile, baudrate=self.entry.baudrate, pin=self.entry.pin,
-                               monotonic=w.monotonic)
+        pin = self.entry.pin
+        if pin and store_modems.refused_pin(db, self.imei) == _digest(pin):
+            raise PinRefused(f"{self.path}: the SIM already refused the configured PIN once; "
+                             "fix `pin` in the config (the same PIN is never tried twice)")
+        session = ModemSession(self.path, profile, baudrate=self.entry.baudrate, pin=pin,
+                               monotonic=w.monotonic, on_activity=self._beat)
         session.open()
         self.session = session
         session.initialise()
@@ -166,12 +189,7 @@ class ModemWorker(threading.Thread):
         if self.entry.profile == "auto":
             matched = _profile_for(w, self.entry, ident.manufacturer, ident.model)
             if matched.name != profile.name:
-                session.profile = matched
-                for cmd in matched.init:  # the vendor extras of the matched profile
-                    try:
-                        session.command(cmd)
-                    except CommandFailed:
-                        pass
+                session.reconfigure(matched)  # its URC filter, quirks, storage, CNMI and vendor init
         self.profile = session.profile
         self.caps = caps_for(session.profile, self.entry)
         self.rules = outbox.ClaimPolicy(w.config, self.caps, clock_ok=w.clock_ok, rng=self._rng)
@@ -188,13 +206,27 @@ class ModemWorker(threading.Thread):
                  ident.manufacturer, ident.model, session.profile.name)
         self._next_sweep = 0.0
 
+    def _beat(self) -> None:
+        """Called by the session while it waits on the modem: a long +CMGS is not a hung worker."""
+        self.heartbeat = self.wiring.monotonic()
+
     def _check_health(self) -> None:
         assert self.session and self.db is not None and self.modem_id is not None
         h = self.session.health()
+        self._registered = h.registered
+        clock_ok = self.rules.bulk_allowed()
+        if clock_ok != getattr(self, "_clock_ok_seen", True):
+            if clock_ok:
+                log.info("the system clock is synchronised: bulk messages may go")
+            else:
+                log.warning("the system clock is not synchronised (no NTP yet): bulk and advertising messages "
+                            "wait; transactional ones still go")
+        self._clock_ok_seen = clock_ok
         store_modems.update_status(
             self.db, self.modem_id, self.wiring.clock(), status=str(ModemStatus.ONLINE), rssi=h.rssi,
             signal_dbm=h.dbm, registration=h.registration, operator=h.operator, port=self.path, last_error=None)
-        self._next_health = self.wiring.monotonic() + HEALTH_PERIOD_S
+        # Not registered: look again soon, and claim nothing meanwhile (a submit would only fail with 331).
+        self._next_health = self.wiring.monotonic() + (HEALTH_PERIOD_S if h.registered else 5.0)
 
     def _serve(self) -> None:
         w = self.wiring
@@ -212,7 +244,9 @@ class ModemWorker(threading.Thread):
             gap = policy.spacing(self.caps.per_minute, self._rng)
             if self._next_send - now > 2 * gap:  # the wall clock stepped back: don't stall on it
                 self._next_send = now
-            if now >= self._next_send:
+            if not self._registered or mono < self._rest_until:
+                wait = 1.0
+            elif now >= self._next_send:
                 result = outbox.claim(self.db, self.modem_id, now, self.rules)
                 if isinstance(result, outbox.Claimed):
                     self._send(result)
@@ -230,14 +264,31 @@ class ModemWorker(threading.Thread):
     # --- sending ------------------------------------------------------------------------------------------
 
     def _send(self, msg: outbox.Claimed) -> None:
+        """Send a claimed message part by part; whatever happens, it leaves `sending` with an honest state."""
+        self._handed_over = False
+        try:
+            self._send_parts(msg)
+        except BaseException as exc:
+            db, now = self.db, self.wiring.clock()
+            row = q.get(db, msg.id) if db is not None else None
+            if db is not None and row is not None and row["state"] == OutState.SENDING:
+                if self._handed_over:  # a part may have left the modem: never resend blindly
+                    self._uncertain(msg, f"interrupted after a part was handed to the modem: {exc}")
+                else:
+                    q.retry_later(db, msg.id, now, f"interrupted before sending: {exc}", now)
+            raise
+
+    def _send_parts(self, msg: outbox.Claimed) -> None:
         w, db, session = self.wiring, self.db, self.session
         assert db is not None and session is not None and self.modem_id is not None
         row = q.get(db, msg.id) or {}
-        done = q.parts(db, msg.id)
-        same_modem = all(p["modem_id"] == self.modem_id for p in done)
-        if not same_modem:
-            done = []  # parts from another SIM can't be joined with ours: send the whole message again
+        done = q.active_parts(db, msg.id)
         reference = row.get("concat_ref")
+        series = max((p["series"] for p in done), default=1)
+        if done and (any(p["modem_id"] != self.modem_id for p in done) or
+                     (msg.parts_total > 1 and reference is None)):
+            # Parts from another SIM (or with a lost reference) cannot be joined with ours: send it all again.
+            series, done = q.start_series(db, msg.id), []
         if msg.parts_total > 1 and (reference is None or not done):
             reference = store_modems.next_concat_ref(db, self.modem_id)
         try:
@@ -251,9 +302,15 @@ class ModemWorker(threading.Thread):
         for pdu in pdus:
             if pdu.part in already:
                 continue
+            if w.stopping.is_set() and self._handed_over:
+                # Stopping between parts: what went out is recorded; the rest goes after the restart,
+                # from this SIM with the same reference, so the phone still joins the message.
+                q.retry_later(db, msg.id, w.clock(), "stopped between parts", w.clock())
+                return
             try:
                 mr = session.send_pdu(pdu.hex, pdu.tpdu_length)
             except SubmitUnknown as exc:
+                self._handed_over = True
                 self._uncertain(msg, str(exc))
                 if isinstance(exc.__cause__, ModemGone):
                     raise exc.__cause__ from None
@@ -267,8 +324,11 @@ class ModemWorker(threading.Thread):
             except ModemGone:
                 q.retry_later(db, msg.id, w.clock(), "modem gone before the part was sent", w.clock())
                 raise
-            q.record_part(db, msg.id, pdu.part, self.modem_id, mr, w.clock())
+            self._handed_over = True
+            q.record_part(db, msg.id, pdu.part, self.modem_id, mr, w.clock(), series)
+            self.heartbeat = w.monotonic()
         q.mark_sent(db, msg.id, w.clock())
+        self._fault_backoff = 0.0
         log.info("message %d sent via %s: %d part(s)", msg.id, self.label, len(pdus))
 
     def _failed_attempt(self, msg: outbox.Claimed, exc: CommandFailed) -> None:
@@ -277,20 +337,37 @@ class ModemWorker(threading.Thread):
         assert db is not None
         reason = f"{final.text.strip() or final.kind}: {final.description}" if isinstance(final, at.Final) \
             else str(exc)
+        code = final.code if isinstance(final, at.Final) else None
         klass = final.error_class if isinstance(final, at.Final) else at.ErrorClass.TRANSIENT
+        if klass == at.ErrorClass.MODEM_FAULT or code in SIM_LEVEL_CMS:
+            # The SIM or the network is the problem, not this message: give the attempt back, let another
+            # modem take it, and rest this one.
+            q.retry_later(db, msg.id, w.clock(), reason, w.clock())
+            db.execute("UPDATE outbox SET attempts = max(0, attempts - 1) WHERE id = ?", [msg.id])
+            self._rest(f"cannot send ({reason})")
+            return
         if klass == at.ErrorClass.PERMANENT:
             q.finish(db, msg.id, OutState.FAILED, w.clock(), reason)
             log.warning("message %d failed permanently: %s", msg.id, reason)
             return
         state = outbox.retry_or_fail(db, w.config, msg.id, msg.attempts, reason, w.clock(), self._rng)
         log.info("message %d attempt %d failed (%s): %s", msg.id, msg.attempts, reason, state)
-        if klass == at.ErrorClass.MODEM_FAULT:
-            raise ModemError(f"modem fault while sending: {reason}")
+
+    def _rest(self, reason: str) -> None:
+        """Stop claiming for a while (doubling up to 5 min); health is checked again before the next claim."""
+        self._fault_backoff = min(300.0, max(5.0, self._fault_backoff * 2))
+        self._rest_until = self.wiring.monotonic() + self._fault_backoff
+        self._next_health = 0.0
+        self.last_error = reason
+        log.warning("%s: %s; not sending for %.0f s", self.label, reason, self._fault_backoff)
+        if self.db is not None and self.modem_id is not None:
+            store_modems.update_status(self.db, self.modem_id, self.wiring.clock(), last_error=reason)
 
     def _uncertain(self, msg: outbox.Claimed, reason: str) -> None:
         w, db = self.wiring, self.db
         assert db is not None
-        if msg.priority == Priority.TRANSACTIONAL and w.config.sending.uncertain_transactional == "retry":
+        if msg.priority == Priority.TRANSACTIONAL and w.config.sending.uncertain_transactional == "retry" \
+                and msg.attempts < w.config.sending.max_attempts:
             q.retry_later(db, msg.id, w.clock(), f"{reason}; resent by policy", w.clock())
         else:
             q.finish(db, msg.id, OutState.UNCERTAIN, w.clock(), reason)
@@ -348,11 +425,17 @@ class ModemWorker(threading.Thread):
             log.debug("status report mr=%d → %s (message %s)", decoded.reference, part_state, message_id)
             return
         inbox_id = inbound.accept_pdu(db, self.modem_id, pdu, now)
-        if inbox_id is not None and self.wiring.on_inbound is not None:
-            try:
-                self.wiring.on_inbound(db, inbox_id)
-            except Exception:  # a command bug must not lose the message (it is stored) nor kill the worker
-                log.exception("handling inbound message %d failed", inbox_id)
+        if inbox_id is not None:
+            self._dispatch(inbox_id)
+
+    def _dispatch(self, inbox_id: int) -> None:
+        """Hand a complete inbound message to the command layer; its failure never loses the stored message."""
+        if self.wiring.on_inbound is None:
+            return
+        try:
+            self.wiring.on_inbound(self.db, inbox_id)
+        except Exception:  # a command bug must not kill the worker; the message stays `new` for a later run
+            log.exception("handling inbound message %d failed", inbox_id)
 
     def _sweep(self) -> None:
         """List the store: catches what arrived while we were down or whose URC was lost."""
@@ -364,7 +447,8 @@ class ModemWorker(threading.Thread):
                 continue
             self._take(stored.pdu)
             session.delete_message(stored.index)
-        inbound.flush_partial(self.db, self.wiring.clock())
+        for inbox_id in inbound.flush_partial(self.db, self.wiring.clock()):
+            self._dispatch(inbox_id)
 
 
 class Supervisor:
@@ -379,6 +463,7 @@ class Supervisor:
             self.wiring.clock_ok = clock_ok
         self.workers: dict[str, ModemWorker] = {}
         self._probe_after: dict[str, tuple[float, float]] = {}  # real path → (next probe time, backoff)
+        self._port_imei: dict[str, str] = {}  # real path → IMEI it answered with (a modem's other AT ports)
         self._thread = threading.Thread(target=self._run, name="modem-supervisor", daemon=True)
 
     def start(self) -> None:
@@ -404,7 +489,7 @@ class Supervisor:
         """Every worker's loop turned recently (the systemd watchdog is fed only then)."""
         now = self.wiring.monotonic()
         return self._thread.is_alive() and all(
-            w.is_alive() and now - w.heartbeat < max_age for w in self.workers.values())
+            w.is_alive() and now - w.heartbeat < max_age for w in list(self.workers.values()))
 
     def _run(self) -> None:
         while not self.wiring.stopping.is_set():
@@ -417,13 +502,17 @@ class Supervisor:
 
     def scan(self) -> None:
         """Probe configured ports nobody holds; hand each to the worker of the IMEI it answers with."""
-        held = {os.path.realpath(p) for w in self.workers.values() if (p := w.busy_path)}
+        held = {os.path.realpath(p) for w in list(self.workers.values()) if (p := w.busy_path or
+                                                                             (w.path if w.parked else None))}
         now = self.wiring.monotonic()
         for entry in self.wiring.config.modems:
             for path in sorted(glob.glob(entry.port)) if glob.has_magic(entry.port) else [entry.port]:
                 real = os.path.realpath(path)
                 if real in held or not os.path.exists(path):
                     continue
+                owner = self.workers.get(self._port_imei.get(real, ""))
+                if owner is not None and (owner.connected.is_set() or owner.parked):
+                    continue  # another AT port of a modem in use: probing it would disturb that modem
                 next_probe, backoff = self._probe_after.get(real, (0.0, 1.0))
                 if now < next_probe:
                     continue
@@ -433,6 +522,7 @@ class Supervisor:
                     self._probe_after[real] = (now + backoff, backoff)
                     continue
                 self._probe_after.pop(real, None)
+                self._port_imei[real] = imei
                 if entry.imei and entry.imei != imei:
                     continue
                 worker = self.workers.get(imei)
@@ -441,7 +531,7 @@ class Supervisor:
                     self.workers[imei] = worker
                     worker.attach(path)
                     worker.start()
-                elif worker.busy_path is None:
+                elif worker.busy_path is None and not worker.parked:
                     worker.attach(path)
                 else:
                     continue

@@ -52,3 +52,16 @@ def next_concat_ref(db: Database, modem_id: int) -> int:
     if row is None:
         raise ValueError(f"no modem with id {modem_id}")
     return int(row[0])
+
+
+def remember_refused_pin(db: Database, imei: str, pin_digest: str, now: float) -> None:
+    """Remember that this modem's SIM refused a PIN, so the same PIN is never tried again (3 tries lock it)."""
+    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+               " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+               [f"pin_refused:{imei}", pin_digest, now])
+
+
+def refused_pin(db: Database, imei: str) -> str | None:
+    """The digest of the PIN this modem's SIM last refused, if any."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [f"pin_refused:{imei}"]).fetchone()
+    return row[0] if row else None

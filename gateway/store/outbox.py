@@ -64,25 +64,27 @@ def candidates(db: Database, modem_id: int, now: float, *, bulk_allowed: bool, l
 
     The contact is joined by phone, so consent and opt-out are read in the claiming transaction itself.
     """
-    max_priority = 1 if bulk_allowed else 0
+    # Without bulk (clock not synchronised) only transactional service messages may go.
+    only_service = "" if bulk_allowed else "AND o.priority = 0 AND o.class = 'service'"
     rows = db.execute(
         f"""SELECT {CANDIDATE_COLUMNS}
             FROM outbox o LEFT JOIN contacts c ON c.phone = o.phone
-            WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND o.priority <= ?
+            WHERE o.state = 'queued' AND o.next_attempt_at <= ? {only_service}
               AND (o.pinned_modem_id IS NULL OR o.pinned_modem_id = ?)
             ORDER BY o.priority, o.next_attempt_at, o.id
             LIMIT ?""",
-        [now, max_priority, modem_id, limit],
+        [now, modem_id, limit],
     )
     return [dict(r) for r in rows]
 
 
 def next_due(db: Database, modem_id: int, *, bulk_allowed: bool) -> float | None:
     """The earliest next_attempt_at among messages this modem could take (to size the worker's sleep)."""
+    only_service = "" if bulk_allowed else "AND priority = 0 AND class = 'service'"
     row = db.execute(
-        """SELECT min(next_attempt_at) FROM outbox
-           WHERE state = 'queued' AND priority <= ? AND (pinned_modem_id IS NULL OR pinned_modem_id = ?)""",
-        [1 if bulk_allowed else 0, modem_id],
+        f"""SELECT min(next_attempt_at) FROM outbox
+            WHERE state = 'queued' {only_service} AND (pinned_modem_id IS NULL OR pinned_modem_id = ?)""",
+        [modem_id],
     ).fetchone()
     return row[0]
 
@@ -131,15 +133,30 @@ def sent_since(db: Database, modem_id: int, since: float) -> int:
 # --- after the claim --------------------------------------------------------------------------------------
 
 
-def record_part(db: Database, message_id: int, seq: int, modem_id: int, mr: int | None, now: float) -> None:
+def record_part(db: Database, message_id: int, seq: int, modem_id: int, mr: int | None, now: float,
+                series: int = 1) -> None:
     """One part accepted by the network (+CMGS: <mr>); committed at once, before the next part is sent."""
-    db.execute("INSERT INTO outbox_parts (outbox_id, seq, modem_id, mr, state, sent_at) VALUES (?, ?, ?, ?, 'sent', ?)",
-               [message_id, seq, modem_id, mr, now])
+    db.execute("INSERT INTO outbox_parts (outbox_id, series, seq, modem_id, mr, state, sent_at)"
+               " VALUES (?, ?, ?, ?, ?, 'sent', ?)", [message_id, series, seq, modem_id, mr, now])
 
 
-def sent_seqs(db: Database, message_id: int) -> set[int]:
-    """Sequence numbers of the parts of a message already accepted (a retry sends only the others)."""
-    return {r[0] for r in db.execute("SELECT seq FROM outbox_parts WHERE outbox_id = ?", [message_id])}
+def active_parts(db: Database, message_id: int) -> list[dict[str, Any]]:
+    """The parts of the message's current series (one concatenated set sent from one SIM)."""
+    return [dict(r) for r in db.execute(
+        "SELECT * FROM outbox_parts WHERE outbox_id = ? AND state != 'superseded' ORDER BY seq", [message_id])]
+
+
+def start_series(db: Database, message_id: int) -> int:
+    """Set aside the parts sent so far (another SIM, or a lost reference) and return the next series number.
+
+    A phone joins parts by sender and reference, so parts from another SIM can never complete the message:
+    it is sent whole again. The old rows stay (they were submitted and count for that SIM's caps).
+    """
+    db.execute("UPDATE outbox_parts SET state = 'superseded' WHERE outbox_id = ? AND state != 'superseded'",
+               [message_id])
+    row = db.execute("SELECT coalesce(max(series), 0) + 1 FROM outbox_parts WHERE outbox_id = ?",
+                     [message_id]).fetchone()
+    return int(row[0])
 
 
 def mark_sent(db: Database, message_id: int, now: float) -> None:
@@ -185,7 +202,8 @@ def settle(db: Database, message_id: int, now: float) -> None:
     """Derive a sent message's final state from its parts: delivered when all are, undelivered if one failed."""
     row = db.execute(
         """SELECT o.state, o.parts_total, count(p.id), sum(p.state = 'delivered'), sum(p.state = 'failed')
-           FROM outbox o LEFT JOIN outbox_parts p ON p.outbox_id = o.id WHERE o.id = ? GROUP BY o.id""",
+           FROM outbox o LEFT JOIN outbox_parts p ON p.outbox_id = o.id AND p.state != 'superseded'
+           WHERE o.id = ? GROUP BY o.id""",
         [message_id],
     ).fetchone()
     if row is None or row[0] not in ("sent", "delivered", "undelivered"):

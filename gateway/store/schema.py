@@ -103,6 +103,7 @@ CREATE INDEX outbox_campaign ON outbox(campaign_id, state);
 CREATE TABLE outbox_parts (
     id INTEGER PRIMARY KEY,
     outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+    series INTEGER NOT NULL DEFAULT 1,
     seq INTEGER NOT NULL,
     modem_id INTEGER NOT NULL REFERENCES modems(id),
     mr INTEGER,
@@ -110,7 +111,7 @@ CREATE TABLE outbox_parts (
     status INTEGER,
     sent_at REAL NOT NULL,
     report_at REAL,
-    UNIQUE (outbox_id, seq)
+    UNIQUE (outbox_id, series, seq)
 );
 CREATE INDEX outbox_parts_pacing ON outbox_parts(modem_id, sent_at);
 CREATE INDEX outbox_parts_mr ON outbox_parts(modem_id, mr, state);
