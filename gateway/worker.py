@@ -162,6 +162,9 @@ class ModemWorker(threading.Thread):
         self._attach.clear()
         self.last_error = reason
         log.warning("%s (%s): %s", self.label, self.path, reason)
+        if self.modem_id is None and self.db is not None:  # never got as far as init: still show it to staff
+            self.modem_id = store_modems.upsert_identity(self.db, self.imei, self.wiring.clock(), name=self.label,
+                                                         port=self.path)
         if self.modem_id is not None and self.db is not None:
             try:
                 store_modems.update_status(self.db, self.modem_id, self.wiring.clock(), status=str(status),
