@@ -84,10 +84,19 @@ def test_tier2_pauses_bulk_and_waits_for_review_without_opting_out(desk: Desk, t
     assert row["bulk_paused_at"] == NOON and row["opted_out_at"] is None
     assert desk.inbox(inbox_id)["state"] == InState.REVIEW
     assert desk.replies(CUSTOMER) == []
-    # the claim holds the paused number's bulk message for staff instead of sending it
-    result = outbox.claim(desk.db, 1, NOON, outbox.ClaimPolicy(desk.config, _caps(), clock_ok=lambda: True))
+    # the claim keeps the paused number's bulk message back, with the reason, until staff lift the pause
+    from gateway.store import modems as store_modems
+
+    modem_id = store_modems.upsert_identity(desk.db, "356938030000005", NOON)
+    rules = outbox.ClaimPolicy(desk.config, _caps(), clock_ok=lambda: True)
+    result = outbox.claim(desk.db, modem_id, NOON, rules)
     assert not isinstance(result, outbox.Claimed)
-    assert q.get(desk.db, bulk)["state"] == OutState.HELD
+    held = q.get(desk.db, bulk)
+    assert held["state"] == OutState.QUEUED and held["next_attempt_at"] > NOON
+    assert "awaits staff review" in held["last_error"]
+    contacts.opt_in(desk.db, CUSTOMER, "staff review", NOON + 1)  # staff decide it was no opt-out
+    later = outbox.claim(desk.db, modem_id, held["next_attempt_at"], rules)
+    assert isinstance(later, outbox.Claimed) and later.id == bulk
 
 
 def _caps():  # noqa: ANN202
