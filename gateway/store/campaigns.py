@@ -13,25 +13,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from gateway.store import settings
+
 # --- settings (key → JSON value); the campaigns domain uses keys under "contacts.", "campaigns.", "automation." -----
 
 
-def get_setting(db: Database, key: str) -> Any:
-    """The JSON value stored under key, or None."""
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    if row is None:
-        return None
-    try:
-        return json.loads(row[0])
-    except ValueError:
-        return None
-
-
-def set_setting(db: Database, key: str, value: Any, now: float) -> None:
-    """Store a JSON value under key."""
-    db.execute("""INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at""",
-               [key, json.dumps(value, ensure_ascii=False), now])
+get_setting = settings.get_json
+set_setting = settings.put_json
 
 
 # --- segments and templates ----------------------------------------------------------------------------------

@@ -8,20 +8,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from gateway.store import settings
+
 # --- settings (key/value, core table) ---------------------------------------------------------------------
 
 
 def get_setting(db: Database, key: str, default: str) -> str:
     """A setting's stored value, or the default when it was never set."""
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return str(row[0]) if row else default
+    value = settings.get(db, key)
+    return default if value is None else value
 
 
-def set_setting(db: Database, key: str, value: str, now: float) -> None:
-    """Store a setting."""
-    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-               [key, value, now])
+set_setting = settings.put
 
 
 # --- catalogue --------------------------------------------------------------------------------------------

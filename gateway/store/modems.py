@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from gateway.store import settings
+
 _STATUS_FIELDS = ("status", "rssi", "signal_dbm", "registration", "operator", "last_error", "port")
 _IDENTITY_FIELDS = ("imsi", "iccid", "msisdn", "name", "manufacturer", "model", "revision", "profile", "port")
 
@@ -56,12 +58,9 @@ def next_concat_ref(db: Database, modem_id: int) -> int:
 
 def remember_refused_pin(db: Database, imei: str, pin_digest: str, now: float) -> None:
     """Remember that this modem's SIM refused a PIN, so the same PIN is never tried again (3 tries lock it)."""
-    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-               [f"pin_refused:{imei}", pin_digest, now])
+    settings.put(db, f"pin_refused:{imei}", pin_digest, now)
 
 
 def refused_pin(db: Database, imei: str) -> str | None:
     """The digest of the PIN this modem's SIM last refused, if any."""
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [f"pin_refused:{imei}"]).fetchone()
-    return row[0] if row else None
+    return settings.get(db, f"pin_refused:{imei}")

@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from gateway.store import settings
+
 OPEN_OUT_STATES = ("queued", "sending", "uncertain", "held")
 
 
@@ -422,17 +424,8 @@ def inbox_state_counts(db: Database) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in db.execute("SELECT state, count(*) FROM inbox GROUP BY state")}
 
 
-def get_setting(db: Database, key: str) -> str | None:
-    """A value of the settings table, or None."""
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
-def set_setting(db: Database, key: str, value: str, now: float) -> None:
-    """Store a value in the settings table."""
-    db.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-               " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-               [key, value, now])
+get_setting = settings.get
+set_setting = settings.put
 
 
 def dismiss_review(db: Database, inbox_id: int, now: float) -> bool:
