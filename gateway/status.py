@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time as _time
 
-from gateway import policy, profiles
+from gateway import overrides, policy, profiles
 from gateway.config import Config
 
 from gateway.store import modems as store_modems
@@ -22,7 +22,7 @@ def _age(now: float, then: float | None) -> str:
     return _time.strftime("%Y-%m-%d %H:%M", _time.localtime(then))
 
 
-def _caps(config: Config, modem: dict) -> policy.Caps | None:
+def _caps(db, config: Config, modem: dict) -> policy.Caps | None:
     name = modem["name"] or ""
     entry = next((m for m in config.modems if name == m.name or name.startswith(m.name + "-")), None)
     if entry is None:
@@ -31,8 +31,8 @@ def _caps(config: Config, modem: dict) -> policy.Caps | None:
         profile = profiles.load_profile(modem["profile"] or "generic")
     except profiles.ProfileError:
         return None
-    return policy.Caps(entry.per_minute or profile.per_minute, entry.per_hour or profile.per_hour,
-                       entry.per_day or profile.per_day)
+    return overrides.caps(db, name, policy.Caps(entry.per_minute or profile.per_minute,
+                                                entry.per_hour or profile.per_hour, entry.per_day or profile.per_day))
 
 
 def render_text(db, config: Config, now: float) -> str:
@@ -49,7 +49,7 @@ def render_text(db, config: Config, now: float) -> str:
             f"{signal}, {m['operator'] or 'operator ?'}, {m['registration'] or 'registration ?'}, "
             f"seen {_age(now, m['last_seen'])}, port {m['port'] or '?'}"
         )
-        caps = _caps(config, m)
+        caps = _caps(db, config, m)
         today = store_outbox.sent_since(db, m["id"], midnight)
         lines.append(f"    sent today {today}" + (f" of {caps.per_day} (caps {caps.per_minute}/min, "
                                                    f"{caps.per_hour}/h)" if caps else " (not in the config)"))

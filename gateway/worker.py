@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway import at, inbound, outbox, policy, profiles, sms, store
+from gateway import at, inbound, outbox, overrides, policy, profiles, sms, store
 from gateway.config import Config, ModemConfig
 from gateway.errors import CommandFailed, ModemError, ModemGone, ModemTimeout
 from gateway.modem import ModemSession, PinRefused, SubmitUnknown
@@ -217,6 +217,10 @@ class ModemWorker(threading.Thread):
         assert self.session and self.db is not None and self.modem_id is not None
         h = self.session.health()
         self._registered = h.registered
+        # Staff may have changed quiet hours or this modem's pacing in the web page since the last look.
+        self.caps = overrides.caps(self.db, self.label, caps_for(self.profile, self.entry))
+        self.rules.caps = self.caps
+        self.rules.config = overrides.effective_config(self.db, self.wiring.config)
         clock_ok = self.rules.bulk_allowed()
         if clock_ok != getattr(self, "_clock_ok_seen", True):
             if clock_ok:
