@@ -28,6 +28,7 @@ from gateway.errors import CommandFailed, ModemError, ModemGone, ModemTimeout
 from gateway.modem import ModemSession, PinRefused, SubmitUnknown
 from gateway.states import ModemStatus, OutState, PartState, Priority
 from gateway.store import modems as store_modems
+from gateway.store import inbox as box
 from gateway.store import outbox as q
 
 log = logging.getLogger("gateway.worker")
@@ -103,6 +104,7 @@ class ModemWorker(threading.Thread):
         self._rest_until = 0.0
         self._fault_backoff = 0.0
         self._handed_over = False
+        self._sr_supported: bool | None = None
 
     # --- supervisor side ----------------------------------------------------------------------------------
 
@@ -428,7 +430,7 @@ class ModemWorker(threading.Thread):
                           sms.DeliveryClass.PENDING: PartState.PENDING}.get(decoded.status_class, PartState.FAILED)
             with store.immediate(db):
                 message_id = q.apply_report(db, self.modem_id, decoded.reference, str(part_state), decoded.status,
-                                            now)
+                                            now, recipient=decoded.recipient)
             log.debug("status report mr=%d → %s (message %s)", decoded.reference, part_state, message_id)
             return
         inbox_id = inbound.accept_pdu(db, self.modem_id, pdu, now)
@@ -454,8 +456,31 @@ class ModemWorker(threading.Thread):
                 continue
             self._take(stored.pdu)
             session.delete_message(stored.index)
+        self._sweep_status_reports()
         for inbox_id in inbound.flush_partial(self.db, self.wiring.clock()):
             self._dispatch(inbox_id)
+        # Messages stored but not handled (a command failed on a busy database): try them again.
+        for inbox_id in box.unhandled(self.db, self.modem_id, self.wiring.clock() - SWEEP_PERIOD_S):
+            self._dispatch(inbox_id)
+
+    def _sweep_status_reports(self) -> None:
+        """Reports stored in "SR" whose +CDSI was lost would fill that memory for good: read and delete them."""
+        session = self.session
+        assert session is not None
+        if self._sr_supported is False or self.profile.storage == "SR":
+            return
+        try:
+            session.select_storage("SR")
+        except CommandFailed:
+            self._sr_supported = False  # this modem keeps reports elsewhere (or not at all)
+            return
+        self._sr_supported = True
+        try:
+            for stored in session.list_messages(4):
+                self._take(stored.pdu)
+                session.delete_message(stored.index)
+        finally:
+            session.select_storage(self.profile.storage)
 
 
 class Supervisor:

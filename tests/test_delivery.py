@@ -113,3 +113,38 @@ def test_a_row_no_modem_could_send_fails_once_and_the_queue_moves_on(tmp_path: P
             row = wait_state(gw.db, bad, OutState.FAILED)
             wait_state(gw.db, good, OutState.DELIVERED)
         assert "cannot be encoded" in row["last_error"] and sim.submits[0].destination == "+79165556678"
+
+
+def test_a_report_is_only_applied_to_a_part_for_the_same_recipient(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [])
+    db = store.connect(config.database.path)
+    modem_id = store_modems.upsert_identity(db, "356938030000005", 1.0)
+    first = outbox.submit(db, config, "+79160000101", "one", now=1.0)
+    second = outbox.submit(db, config, "+79160000102", "two", now=1.0)
+    for message_id in (first, second):
+        with store.immediate(db):
+            q.mark_sending(db, message_id, modem_id, 2.0)
+        q.record_part(db, message_id, 1, modem_id, 7, 2.0)  # the same TP-MR: the counter wrapped in between
+        q.mark_sent(db, message_id, 2.0)
+    # a report for the older message, given in national form, must not land on the newer part
+    assert q.apply_report(db, modem_id, 7, "delivered", 0, 3.0, recipient="89160000101") == first
+    assert q.get(db, first)["state"] == OutState.DELIVERED and q.get(db, second)["state"] == OutState.SENT
+    assert q.apply_report(db, modem_id, 7, "delivered", 0, 3.0, recipient="+79169999999") is None
+    assert q.apply_report(db, modem_id, 7, "delivered", 0, 3.0 + q.REPORT_WINDOW_S + 10,
+                          recipient="+79160000102") is None  # far too late to be about that part
+
+
+def test_reports_stored_while_nobody_listened_are_swept_from_sr(tmp_path: Path) -> None:
+    with Network() as net:
+        sim = net.add_modem("huawei-e173")  # CNMI ds=2: reports go to "SR" with a +CDSI indication
+        sim.set_faults(dr_delay=1.0)
+        config = make_config(tmp_path, [sim.path])
+        with Gateway(config) as gw:
+            message_id = outbox.submit(gw.db, config, "+79160000201", "report me later",
+                                       now=gw.supervisor.wiring.clock())
+            gw.supervisor.poke()
+            wait_state(gw.db, message_id, OutState.SENT)
+        sim.wait_stored(1, memory="SR", timeout=10)  # the report arrived with no gateway running
+        with Gateway(config) as gw:
+            wait_state(gw.db, message_id, OutState.DELIVERED)
+        assert sim.stored("SR") == []

@@ -68,6 +68,13 @@ def by_state(db: Database, state: str, limit: int = 100) -> list[dict[str, Any]]
     return [dict(r) for r in db.execute("SELECT * FROM inbox WHERE state = ? ORDER BY id LIMIT ?", [state, limit])]
 
 
+def unhandled(db: Database, modem_id: int | None, received_before: float, limit: int = 50) -> list[int]:
+    """Ids of a modem's messages still `new` (stored, never handled) that arrived before a time."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM inbox WHERE state = 'new' AND modem_id IS ? AND received_at < ? ORDER BY id LIMIT ?",
+        [modem_id, received_before, limit])]
+
+
 def set_state(db: Database, inbox_id: int, state: str, now: float, command: str | None = None) -> None:
     """Record how an inbound message was handled."""
     db.execute("UPDATE inbox SET state = ?, command = coalesce(?, command), handled_at = ? WHERE id = ?",

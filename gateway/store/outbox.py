@@ -178,17 +178,25 @@ def retry_later(db: Database, message_id: int, until: float, reason: str, now: f
                " WHERE id = ?", [until, reason, now, message_id])
 
 
-def apply_report(db: Database, modem_id: int, mr: int, part_state: str, status: int, now: float) -> int | None:
-    """Apply a status report to the newest matching part of this modem; returns the message id or None.
+REPORT_WINDOW_S = 7 * 86400  # an SMSC gives up long before; an older part cannot be what a report is about
 
-    TP-MR wraps at 256, so the match is the most recent part with that reference on that modem that still
-    waits for a final report.
+
+def apply_report(db: Database, modem_id: int, mr: int, part_state: str, status: int, now: float,
+                 recipient: str = "") -> int | None:
+    """Apply a status report to the part it is about; returns the message id or None when none matches.
+
+    TP-MR wraps at 256 and restarts when a modem reboots, so a part matches only on the same modem, with the same
+    reference, to the same recipient (compared on the last 10 digits: a report may give the number nationally),
+    sent within the report window, still waiting for a final report — the newest such part.
     """
+    digits = "".join(ch for ch in recipient if ch.isdigit())[-10:]
+    same_recipient = "AND substr(o.phone, -10) = ?" if len(digits) >= 7 else ""
     row = db.execute(
-        """SELECT id, outbox_id FROM outbox_parts
-           WHERE modem_id = ? AND mr = ? AND state IN ('sent', 'pending')
-           ORDER BY sent_at DESC, id DESC LIMIT 1""",
-        [modem_id, mr],
+        f"""SELECT p.id, p.outbox_id FROM outbox_parts p JOIN outbox o ON o.id = p.outbox_id
+            WHERE p.modem_id = ? AND p.mr = ? AND p.state IN ('sent', 'pending') AND p.sent_at >= ?
+              {same_recipient}
+            ORDER BY p.sent_at DESC, p.id DESC LIMIT 1""",
+        [modem_id, mr, now - REPORT_WINDOW_S, *([digits] if same_recipient else [])],
     ).fetchone()
     if row is None:
         return None
