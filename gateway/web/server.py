@@ -41,11 +41,25 @@ class WebServer:
         return self
 
     def close(self) -> None:
-        """Stop serving and wait for the threads."""
+        """Stop serving and wait for the threads.
+
+        The sockets are closed by the server's own loop thread (through its trigger): closing them from here
+        while that thread polls them makes the poll fail with EBADF and print a traceback.
+        """
         if self.dispatcher:
             self.dispatcher.stop()
-        self.server.close()
-        self.thread.join(timeout=5)
+        server = self.server
+
+        def shut() -> None:
+            for channel in list(server._map.values()):  # the listening socket, the trigger, open connections
+                channel.close()
+
+        if self.thread.is_alive():
+            server.trigger.pull_trigger(shut)
+            self.thread.join(timeout=5)
+        else:
+            server.close()
+        server.task_dispatcher.shutdown()
 
 
 def serve(config: Config, *, clock: Callable[[], float] = time.time, sim_control_url: str | None = None,
