@@ -55,7 +55,8 @@ def signed_in(app, name: str = "admin") -> Client:
 
 SAMPLE = {"message_id": "1", "phone": "+79162220001", "inbox_id": "1", "user_id": "1", "key_id": "1", "hook_id": "1",
           "path": "app.css", "msisdn": "+79160000000",
-          "campaign_id": "1", "action": "pause", "contact_id": "1"}
+          "campaign_id": "1", "action": "pause", "contact_id": "1", "modem_id": "1",
+          "token": "x" * 22}
 PUBLIC = {"/login", "/static/<path:path>", "/health", "/api/v1/openapi.json"}
 
 
@@ -256,8 +257,12 @@ def test_operator_is_not_admin(env) -> None:
     _, _, _, app = env
     oper = signed_in(app, "oper")
     assert oper.get("/").status == 200
-    for path in ("/users", "/settings", "/audit"):
+    for path in ("/users", "/audit"):
         assert oper.get(path).status == 403
+    settings = oper.get("/settings")  # quiet hours and pacing, read-only; no keys, webhooks or forms
+    assert settings.status == 200 and "/settings/quiet-hours" not in settings.text
+    assert "/settings/api-keys" not in settings.text and "/settings/webhooks" not in settings.text
+    assert oper.post("/settings/quiet-hours", {"start": "21:00", "end": "09:00"}).status == 403
     assert oper.post("/users", {"username": "x1", "password": "long enough 1", "role": "admin"}).status == 403
 
 
@@ -381,7 +386,7 @@ def test_dashboard_shows_modems_and_live_fragment(env) -> None:
     from gateway.store import modems
 
     config, _, db, app = env
-    mid = modems.upsert_identity(db, "356938035643809", T0, name="sim1", profile="generic", model="E173",
+    mid = modems.upsert_identity(db, "356938035643809", T0, name="modem-3809", profile="generic", model="E173",
                                  manufacturer="huawei", iccid="8970101")
     modems.update_status(db, mid, T0, status="online", rssi=22, signal_dbm=-69, registration="home",
                          operator="MTS RUS", last_error=None)

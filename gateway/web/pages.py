@@ -13,12 +13,14 @@ from typing import Any
 
 import bottle
 
-from gateway import auth, outbox, sms, store
+from gateway import auth, outbox, overrides, sms, store
+from gateway.config import QuietHours
 from gateway.errors import UserInputError
 from gateway.states import MessageClass, Priority, Role
 from gateway.store import contacts as store_contacts
 from gateway.store import inbox as store_inbox
 from gateway.store import outbox as store_outbox
+from gateway.store import settings as store_settings
 from gateway.store import users
 from gateway.store import web as store_web
 from gateway.web import security, views
@@ -81,6 +83,11 @@ def normalise_all(raw: list[str], region: str) -> tuple[list[str], list[str]]:
         except sms.InvalidNumber:
             bad.append(item)
     return list(good), bad
+
+
+def quiet_text(hours: QuietHours) -> str:
+    """Quiet hours as one audit-log value: "20:00-08:00" (+transactional)."""
+    return f"{hours.start:%H:%M}-{hours.end:%H:%M}" + (" +transactional" if hours.transactional else "")
 
 
 def register(app: bottle.Bottle, web: Web) -> None:
@@ -368,29 +375,98 @@ def register(app: bottle.Bottle, web: Web) -> None:
                         **{k: v for k, v in changes.items() if k != "password_hash"})
         bottle.redirect("/users?saved=1", 303)
 
-    # --- settings: config values, API keys, webhooks, the agents' cap ------------------------------------------
+    # --- settings: quiet hours and pacing (saved over the config), API keys, webhooks, the agents' cap ----------
 
-    def settings_page(**extra: Any) -> str:
+    def pacing_rows(db: store.Database) -> list[views.Pacing]:
+        from gateway.store import modems as store_modems
+
+        return [views.pacing(db, web.config, m) for m in store_modems.list_modems(db)]
+
+    def settings_page(user: security.User, **extra: Any) -> str:
         db = web.db()
-        rows = []
-        for m in store_web_modems(db):
-            rows.append({**m, "caps": views.caps_for(web.config, m)})
-        configured = [{"name": m.name or m.port, "port": m.port, "per_minute": m.per_minute,
-                       "per_hour": m.per_hour, "per_day": m.per_day} for m in web.config.modems]
-        return web.render("settings.tpl", title=web.t()("set.title"), config=web.config, modems=rows,
-                          configured=configured, keys=store_web.list_api_keys(db),
-                          hooks=store_web.list_webhooks(db), deliveries=store_web.delivery_counts(db),
-                          agent_cap=agent_cap(db), new_key="", new_secret="", **extra)
-
-    def store_web_modems(db: store.Database) -> list[dict[str, Any]]:
-        from gateway.store import modems
-
-        return modems.list_modems(db)
+        seen = {p.entry for p in pacing_rows(db)}
+        unseen = [{"name": m.name, "port": m.port, "per_minute": m.per_minute, "per_hour": m.per_hour,
+                   "per_day": m.per_day} for m in web.config.modems if m.name not in seen]
+        admin = user.is_admin
+        return web.render("settings.tpl", title=web.t()("set.title"), config=web.config, quiet=views.quiet(db, web.config),
+                          pacing=pacing_rows(db), unseen=unseen, limits=overrides.PACING_LIMITS,
+                          keys=store_web.list_api_keys(db) if admin else [],
+                          hooks=store_web.list_webhooks(db) if admin else [],
+                          agent_cap=agent_cap(db), new_key="", new_secret="", editable=admin,
+                          values=extra.pop("values", {}), **extra)
 
     @app.get("/settings")
-    @page(web, Role.ADMIN)
+    @page(web, *STAFF)
     def settings(user: security.User) -> str:
-        return settings_page(notice=web.t()("common.saved") if web.query("saved") else "")
+        return settings_page(user, notice=web.t()("set.saved_soon") if web.query("saved") else "")
+
+    def settings_refused(user: security.User, message: str, **values: Any) -> str:
+        bottle.response.status = 400
+        return settings_page(user, error=message, values=values)
+
+    @app.post("/settings/quiet-hours")
+    @page(web, Role.ADMIN)
+    def settings_quiet(user: security.User) -> Any:
+        db = web.db()
+        now = web.now()
+        before = views.quiet(db, web.config)
+        if web.form("action") == "reset":
+            with store.immediate(db):
+                store_settings.put_json(db, overrides.QUIET_KEY, None, now)  # null: the config's hours apply
+                users.audit(db, user.username, "settings.quiet_hours.reset", now,
+                            before=quiet_text(before.hours), after=quiet_text(web.config.quiet_hours))
+            bottle.redirect("/settings?saved=1", 303)
+        start, end = web.form("start").strip(), web.form("end").strip()
+        transactional = web.form("transactional") == "1"
+        try:
+            with store.immediate(db):
+                overrides.save_quiet_hours(db, start=start, end=end, transactional=transactional, now=now)
+                users.audit(db, user.username, "settings.quiet_hours", now, before=quiet_text(before.hours),
+                            after=f"{start}-{end}" + (" +transactional" if transactional else ""))
+        except UserInputError as exc:
+            return settings_refused(user, web.t()("set.quiet_bad", reason=str(exc)),
+                                    start=start, end=end, transactional=transactional)
+        bottle.redirect("/settings?saved=1", 303)
+
+    @app.post("/settings/pacing/<modem_id:int>")
+    @page(web, Role.ADMIN)
+    def settings_pacing(user: security.User, modem_id: int) -> Any:
+        from gateway.store import modems as store_modems
+
+        t = web.t()
+        db = web.db()
+        now = web.now()
+        modem = next((m for m in store_modems.list_modems(db) if m["id"] == modem_id), None)
+        if modem is None or not modem.get("name"):
+            bottle.abort(404, "no such modem")
+        label = str(modem["name"])  # the label comes from our own row, never from the form
+        before = views.pacing(db, web.config, modem)
+        caps: dict[str, int | None] = {}
+        for key in views.CAP_FIELDS:
+            raw = web.form(key).strip()
+            if web.form("action") == "reset" or not raw:
+                caps[key] = None     # blank: the config's (or the profile's) value applies again
+                continue
+            value = int_or(raw)
+            if value is None:
+                return settings_refused(user, t("set.pacing_bad", modem=label, reason=f"{key} must be a whole number, not {raw}"),
+                                        modem=modem_id, **{key: raw})
+            caps[key] = value
+        if before.base is None:
+            return settings_refused(user, t("set.pacing_unconfigured", modem=label), modem=modem_id)
+        merged = [caps[k] or getattr(before.base, k) for k in views.CAP_FIELDS]
+        if not merged[0] <= merged[1] <= merged[2]:  # the profiles' own rule: per minute ≤ per hour ≤ per day
+            return settings_refused(user, t("set.pacing_order", modem=label), modem=modem_id,
+                                    **{k: ("" if v is None else str(v)) for k, v in caps.items()})
+        try:
+            with store.immediate(db):
+                overrides.save_pacing(db, label, now=now, **caps)
+                users.audit(db, user.username, "settings.pacing", now, target=label,
+                            before=before.saved or None, after={k: v for k, v in caps.items() if v is not None} or None)
+        except UserInputError as exc:
+            return settings_refused(user, t("set.pacing_bad", modem=label, reason=str(exc)), modem=modem_id,
+                                    **{k: ("" if v is None else str(v)) for k, v in caps.items()})
+        bottle.redirect("/settings?saved=1", 303)
 
     @app.post("/settings/agent-cap")
     @page(web, Role.ADMIN)
@@ -398,7 +474,7 @@ def register(app: bottle.Bottle, web: Web) -> None:
         cap = int_or(web.form("cap"))
         if cap is None or not 0 <= cap <= 100_000:
             bottle.response.status = 400
-            return settings_page(error="0…100000")
+            return settings_page(user, error="0…100000")
         store_web.set_setting(web.db(), AGENT_CAP_KEY, str(cap), web.now())
         web.audit("settings.agent_cap", value=cap)
         bottle.redirect("/settings?saved=1", 303)
@@ -410,7 +486,7 @@ def register(app: bottle.Bottle, web: Web) -> None:
         token = "smsgw_" + security.new_token()
         key_id = store_web.add_api_key(web.db(), name, token, user.username, web.now())
         web.audit("api_key.add", target=str(key_id), name=name)
-        return settings_page(new_key=token)
+        return settings_page(user, new_key=token)
 
     @app.post("/settings/api-keys/<key_id:int>/revoke")
     @page(web, Role.ADMIN)
@@ -427,12 +503,12 @@ def register(app: bottle.Bottle, web: Web) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
             bottle.response.status = 400
-            return settings_page(error=t("set.bad_url"))
+            return settings_page(user, error=t("set.bad_url"))
         events = ",".join(e for e in ("inbound", "status") if web.form(f"event_{e}") == "1") or "inbound,status"
         secret = security.new_token()
         hook_id = store_web.add_webhook(web.db(), url, secret, events, user.username, web.now())
         web.audit("webhook.add", target=str(hook_id), url=url, events=events)
-        return settings_page(new_secret=secret)
+        return settings_page(user, new_secret=secret)
 
     @app.post("/settings/webhooks/<hook_id:int>/delete")
     @page(web, Role.ADMIN)

@@ -18,6 +18,9 @@
     % if user.is_staff:
     %   items += [('/', 'nav.dashboard'), ('/compose', 'nav.compose'), ('/campaigns', 'nav.campaigns'), ('/contacts', 'nav.contacts'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox'), ('/orders', 'nav.orders'), ('/optouts', 'nav.optouts'), ('/uncertain', 'nav.uncertain')]
     % end
+    % if user.role == 'operator':
+    %   items += [('/settings', 'nav.settings')]
+    % end
     % if user.is_agent:
     %   items += [('/cabinet', 'nav.cabinet'), ('/contacts', 'nav.contacts'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox')]
     % end

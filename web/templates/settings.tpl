@@ -1,30 +1,81 @@
 % rebase('layout.tpl', title=title)
 <h1>{{title}}</h1>
 <p class="muted">{{t('set.from_config', path=str(config.source or 'config.toml'))}}</p>
-<section class="card">
+<p class="notice small">{{t('set.applies_soon')}}</p>
+<section class="card" id="quiet-hours">
 <h2>{{t('set.quiet')}}</h2>
-<p>{{config.quiet_hours.start.strftime('%H:%M')}} – {{config.quiet_hours.end.strftime('%H:%M')}} · {{t('set.timezone')}}: {{config.office.timezone}}</p>
-<p>{{t('set.quiet_tx')}}: {{t('common.yes') if config.quiet_hours.transactional else t('common.no')}}</p>
+<p><strong class="quiet-now">{{quiet.hours.start.strftime('%H:%M')}} – {{quiet.hours.end.strftime('%H:%M')}}</strong>
+  <span class="badge source-{{quiet.source}}">{{t('source.' + quiet.source)}}</span>
+  · {{t('set.timezone')}}: {{config.office.timezone}}</p>
+<p>{{t('set.quiet_tx')}}: {{t('common.yes') if quiet.hours.transactional else t('common.no')}}</p>
+% if quiet.hours.start == quiet.hours.end:
+<p class="small muted">{{t('set.quiet_off')}}</p>
+% end
+% if quiet.ignored:
+<p class="error small">{{t('set.quiet_ignored')}}</p>
+% end
+% if quiet.source == 'saved':
+<p class="small muted">{{t('set.config_value')}}: {{config.quiet_hours.start.strftime('%H:%M')}} – {{config.quiet_hours.end.strftime('%H:%M')}}{{(', ' + t('set.quiet_tx').lower()) if config.quiet_hours.transactional else ''}}</p>
+% end
+% if editable:
+<form method="post" action="/settings/quiet-hours" class="filters quiet-form">
+  <input type="hidden" name="csrf" value="{{csrf}}">
+  <label>{{t('set.quiet_start')}}<input name="start" type="time" required value="{{values.get('start', quiet.hours.start.strftime('%H:%M'))}}"></label>
+  <label>{{t('set.quiet_end')}}<input name="end" type="time" required value="{{values.get('end', quiet.hours.end.strftime('%H:%M'))}}"></label>
+  <label class="check"><input type="checkbox" name="transactional" value="1" {{'checked' if values.get('transactional', quiet.hours.transactional) else ''}}> {{t('set.quiet_tx')}}</label>
+  <button type="submit">{{t('common.save')}}</button>
+</form>
+% if quiet.source == 'saved':
+<form method="post" action="/settings/quiet-hours" class="inline">
+  <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="reset">
+  <button type="submit" class="secondary">{{t('set.reset_to_config')}}</button>
+</form>
+% end
+% end
 </section>
-<section class="card">
+<section class="card" id="pacing">
 <h2>{{t('set.pacing')}}</h2>
-<div class="table"><table>
-<thead><tr><th>{{t('common.name')}}</th><th>IMEI</th><th>/мин · /min</th><th>/час · /hour</th><th>/день · /day</th></tr></thead>
-<tbody>
-% for m in modems:
-<tr><td>{{m['name'] or m['id']}}</td><td>{{m['imei']}}</td>
-% if m['caps']:
-<td>{{m['caps']['minute']}}</td><td>{{m['caps']['hour']}}</td><td>{{m['caps']['day']}}</td>
+<p class="small muted">{{t('set.pacing_help')}}</p>
+% if not pacing:
+<p class="muted">{{t('dash.no_modems')}}</p>
+% end
+% for p in pacing:
+<article class="pacing" id="pacing-{{p.modem_id}}">
+<h3>{{p.label or ('#' + str(p.modem_id))}} <span class="small muted">{{t('set.profile')}}: {{p.profile}}</span></h3>
+% if p.caps is None:
+<p class="small muted">{{t('set.not_configured')}}</p>
 % else:
-<td colspan="3">—</td>
+% mine = values if values.get('modem') == p.modem_id else {}
+<form method="post" action="/settings/pacing/{{p.modem_id}}" class="filters">
+  <input type="hidden" name="csrf" value="{{csrf}}">
+  % for key in ('per_minute', 'per_hour', 'per_day'):
+  <label>{{t('set.' + key)}}
+    % if editable:
+    <input name="{{key}}" type="number" min="1" max="{{limits[key]}}" inputmode="numeric" placeholder="{{getattr(p.base, key)}}" value="{{mine.get(key, p.saved.get(key, ''))}}">
+    % end
+    <span class="small in-force"><strong>{{getattr(p.caps, key)}}</strong> <span class="badge source-{{p.sources[key]}}">{{t('source.' + p.sources[key])}}</span></span>
+  </label>
+  % end
+  % if editable:
+  <button type="submit">{{t('common.save')}}</button>
+  % if p.saved:
+  <button type="submit" name="action" value="reset" class="secondary">{{t('set.reset_to_config')}}</button>
+  % end
+  % end
+</form>
 % end
-</tr>
+</article>
 % end
-% for c in configured:
-<tr class="muted"><td>{{c['name']}}</td><td>{{c['port']}}</td><td>{{c['per_minute'] or '·'}}</td><td>{{c['per_hour'] or '·'}}</td><td>{{c['per_day'] or '·'}}</td></tr>
+% if unseen:
+<h3>{{t('set.unseen')}}</h3>
+<ul class="small muted">
+% for c in unseen:
+<li>{{c['name']}} · {{c['port']}} · {{c['per_minute'] or '·'}} / {{c['per_hour'] or '·'}} / {{c['per_day'] or '·'}}</li>
 % end
-</tbody></table></div>
+</ul>
+% end
 </section>
+% if editable:
 <section class="card">
 <h2>{{t('set.agent_cap')}}</h2>
 <form method="post" action="/settings/agent-cap" class="filters">
@@ -78,3 +129,4 @@
   <button type="submit">{{t('common.save')}}</button>
 </form>
 </section>
+% end
