@@ -33,8 +33,11 @@ from gateway import grammar, outbox, sms, store
 from gateway.config import Config
 from gateway.grammar import Lang
 from gateway.states import InState, MessageClass, Priority
+from gateway.errors import UserInputError
+from gateway.store import campaigns as cstore
 from gateway.store import commands as cq
 from gateway.store import contacts
+from gateway.store import users
 from gateway.store import inbox as box
 from gateway.store import outbox as q
 
@@ -58,6 +61,15 @@ class OrderStatus(StrEnum):
 
 
 OPEN_ORDER_STATES = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.READY)
+# Where staff may move an order: only forward, and done/cancelled are final (a handed-over order cannot be
+# cancelled, a cancelled one cannot come back: the customer was told and the bonus was taken back).
+ORDER_TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
+    OrderStatus.NEW: (OrderStatus.CONFIRMED, OrderStatus.READY, OrderStatus.DONE, OrderStatus.CANCELLED),
+    OrderStatus.CONFIRMED: (OrderStatus.READY, OrderStatus.DONE, OrderStatus.CANCELLED),
+    OrderStatus.READY: (OrderStatus.DONE, OrderStatus.CANCELLED),
+    OrderStatus.DONE: (),
+    OrderStatus.CANCELLED: (),
+}
 
 
 class Handled(StrEnum):
@@ -96,7 +108,23 @@ _TEXTS: dict[str, dict[Lang, str]] = {
                     Lang.EN: "You have no open orders. To order: ORDER 31234 2"},
     "broadcast_capped": {Lang.RU: "Лимит рассылок на сегодня исчерпан: {cap} в день. Попробуйте завтра",
                          Lang.EN: "Today's broadcast limit is reached: {cap} a day. Try again tomorrow"},
+    # the SMS to the customer when staff change an order's status
+    "status_confirmed": {Lang.RU: "Заказ {number} подтверждён. Сумма {total}",
+                         Lang.EN: "Order {number} is confirmed. Total {total}"},
+    "status_ready": {Lang.RU: "Заказ {number} готов к выдаче. Сумма {total}",
+                     Lang.EN: "Order {number} is ready for pick-up. Total {total}"},
+    "status_done": {Lang.RU: "Заказ {number} выдан. Спасибо за покупку!",
+                    Lang.EN: "Order {number} is handed over. Thank you!"},
+    "status_cancelled": {Lang.RU: "Заказ {number} отменён. Вопросы? Ответьте на это SMS",
+                         Lang.EN: "Order {number} is cancelled. Questions? Reply to this SMS"},
+    # a coupon given with an order (appended to the order's reply)
+    "coupon_ok": {Lang.RU: " Купон {code} принят.", Lang.EN: " Coupon {code} accepted."},
+    "coupon_unknown": {Lang.RU: " Купон {code} не найден, заказ принят без него.",
+                       Lang.EN: " Coupon {code} not found; the order stands without it."},
+    "coupon_used": {Lang.RU: " Купон {code} уже использован, заказ принят без него.",
+                    Lang.EN: " Coupon {code} was already used; the order stands without it."},
 }
+MAX_COUPON_CHARS = 20  # longer "codes" are not coupons; never echo a long text back
 _STATUS_NAMES: dict[Lang, dict[str, str]] = {
     Lang.RU: {"new": "принят", "confirmed": "подтверждён", "ready": "готов к выдаче"},
     Lang.EN: {"new": "received", "confirmed": "confirmed", "ready": "ready for pick-up"},
@@ -366,8 +394,10 @@ def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InSt
         bonus = round(placed["total_kop"] * percent / 100)
         if bonus > 0:
             cq.credit_bonus(db, agent["id"], placed["id"], bonus, percent, f"order {placed['number']}", now)
+    coupon = getattr(order, "coupon", None)  # the grammar's optional "КУПОН <code>" / "COUPON <code>"
+    coupon_note = _redeem_coupon(turn, str(coupon), placed) if coupon else ""
     turn.reply(grammar.reply_text("order_accepted", lang, order_id=placed["number"], items=len(lines))
-               + _text("order_total", lang, total=money(placed["total_kop"], lang)))
+               + _text("order_total", lang, total=money(placed["total_kop"], lang)) + coupon_note)
     if agent is not None:
         alang = _agent_lang(agent)
         who = " ".join(x for x in ((turn.contact or {}).get("name") or "", turn.phone) if x)
@@ -376,6 +406,27 @@ def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InSt
                                           total=money(placed["total_kop"], alang), bonus=money(bonus, alang)))
     log.info("inbound message %d: order %s placed, %d line(s)", turn.inbox_id, placed["number"], len(lines))
     return InState.HANDLED, Handled.ORDER
+
+
+def _redeem_coupon(turn: _Turn, typed: str, placed: dict[str, Any]) -> str:
+    """Redeem a coupon given with an order, inside the order's transaction; returns the note for the reply.
+
+    An unknown or used coupon never blocks the order: the reply says so and the order stands without it.
+    (`campaigns.redeem_coupon` opens its own transaction, which cannot nest in this one: same rows, same audit.)
+    """
+    db, now, lang = turn.db, turn.now, turn.lang
+    code = typed.strip().upper()[:MAX_COUPON_CHARS]
+    row = cstore.get_coupon(db, code)
+    if row is None:
+        log.info("inbound message %d: order %s with an unknown coupon", turn.inbox_id, placed["number"])
+        return _text("coupon_unknown", lang, code=code)
+    if not cstore.redeem_coupon(db, code, "sms", now, placed["number"]):
+        log.info("inbound message %d: order %s with a used coupon", turn.inbox_id, placed["number"])
+        return _text("coupon_used", lang, code=code)
+    cq.set_order_coupon(db, placed["id"], code)
+    users.audit(db, "sms", "coupon.redeem", now, target=code, campaign=row["campaign_id"], order=placed["number"],
+                inbox_id=turn.inbox_id)
+    return _text("coupon_ok", lang, code=code)
 
 
 def _bonus_percent(db: store.Database) -> float:
@@ -460,3 +511,81 @@ def _broadcast(turn: _Turn, body: str) -> tuple[InState, Handled]:
     cq.add_broadcast(db, turn.inbox_id, agent["id"], body, len(audience), now)
     turn.reply(grammar.reply_text("broadcast_sent", lang, count=len(audience)))
     return InState.HANDLED, Handled.BROADCAST
+
+
+# --- order status changes by staff (the web page) ----------------------------------------------------------
+
+
+def next_statuses(current: str) -> tuple[OrderStatus, ...]:
+    """The statuses an order in `current` may move to (none for a final or unknown status)."""
+    try:
+        return ORDER_TRANSITIONS[OrderStatus(current)]
+    except ValueError:
+        return ()
+
+
+def _order_lang(order: dict[str, Any]) -> Lang:
+    """The customer's language: the contact's stored one, else the one the order's reply went out in."""
+    stored = order.get("customer_lang")
+    if stored in ("ru", "en"):
+        return Lang(stored)
+    body = order.get("sms_body")
+    if order.get("form") == "short" and body:
+        return grammar.detect_lang(body, Lang.RU)
+    return Lang.RU  # the full form is Latin letters and digits whatever the sender's language (see _handle)
+
+
+def set_order_status(db: store.Database, config: Config, order_id: int, status: str, *, now: float, actor: str,
+                     agent_id: int | None = None) -> None:
+    """Move an order to a new status and queue one SMS telling the customer, in one transaction.
+
+    Raises UserInputError for an unknown order or status, a move the rules forbid (done and cancelled are final),
+    or, when `agent_id` is given, an order that is not that agent's. Asking for the status the order already has
+    changes nothing and sends nothing (a repeated form); the SMS's idempotency key `order-status:<id>:<status>`
+    keeps it to one per order and status whatever happens. Cancelling takes the order's bonus back.
+    """
+    try:
+        target = OrderStatus(status)
+    except ValueError:
+        raise UserInputError(f"unknown order status {status!r}; one of: "
+                             + ", ".join(str(s) for s in OrderStatus)) from None
+    with store.immediate(db):
+        order = cq.order_get(db, order_id)
+        if order is None or (agent_id is not None and order["agent_id"] != agent_id):
+            raise UserInputError(f"no order {order_id} / заказ {order_id} не найден")
+        current = OrderStatus(order["status"])
+        if current == target:
+            return  # already there: nothing to change, nothing to send again
+        if target not in ORDER_TRANSITIONS[current]:
+            raise UserInputError(f"order {order['number']}: {current} cannot become {target}"
+                                 f" / заказ {order['number']}: из «{current}» в «{target}» нельзя")
+        if not cq.set_order_status_row(db, order_id, str(target), expected=str(current), now=now):
+            raise RuntimeError(f"order {order_id} changed under an immediate transaction")  # cannot happen
+        reversed_kop = 0
+        if target == OrderStatus.CANCELLED:
+            reversed_kop = cq.reverse_bonus(db, order_id, f"order {order['number']} cancelled", now)
+        lang = _order_lang(order)
+        text = _text(f"status_{target}", lang, number=order["number"], total=money(order["total_kop"], lang))
+        message_id = outbox.submit(
+            db, config, order["phone"], text, now=now, priority=Priority.TRANSACTIONAL,
+            message_class=MessageClass.SERVICE, pinned_modem_id=order["modem_id"],
+            idempotency_key=f"order-status:{order_id}:{target}", created_by=f"order-status:{actor}")
+        users.audit(db, actor, "order.status", now, target=order["number"], order_id=order_id, old=str(current),
+                    new=str(target), message_id=message_id, bonus_reversed_kop=reversed_kop)
+    log.info("order %s: %s → %s by %s; message %d queued", order["number"], current, target, actor, message_id)
+
+
+@dataclass(frozen=True)
+class AgentSummary:
+    """What an agent's cabinet shows: bonus balance, points of this office month, orders still open."""
+
+    balance_kop: int
+    points_month: float
+    open_orders: int
+
+
+def agent_summary(db: store.Database, config: Config, agent_id: int, *, now: float) -> AgentSummary:
+    """An agent's bonus balance, this month's points (cancelled orders left out) and open orders."""
+    points = cq.agent_points_since(db, agent_id, _office_start(config, now, month=True), [str(OrderStatus.CANCELLED)])
+    return AgentSummary(cq.bonus_balance(db, agent_id), points,
+                        cq.count_agent_orders(db, agent_id, [str(s) for s in OPEN_ORDER_STATES]))

@@ -144,6 +144,86 @@ def count_orders(db: Database) -> int:
     return int(db.execute("SELECT count(*) FROM orders").fetchone()[0])
 
 
+# The only order filters a page may ask for; a filter maps to the statuses it shows.
+ORDER_FILTERS: dict[str, tuple[str, ...]] = {
+    "open": ("new", "confirmed", "ready"), "new": ("new",), "confirmed": ("confirmed",), "ready": ("ready",),
+    "done": ("done",), "cancelled": ("cancelled",),
+}
+MAX_PAGE = 500
+_ORDER_SELECT = """SELECT o.*, c.name AS customer_name, c.lang AS customer_lang, c.agent_id AS customer_agent_id,
+           a.name AS agent_name, a.phone AS agent_phone, i.modem_id AS modem_id, i.body AS sms_body
+    FROM orders o LEFT JOIN contacts c ON c.id = o.contact_id LEFT JOIN contacts a ON a.id = o.agent_id
+    LEFT JOIN inbox i ON i.id = o.inbox_id"""
+
+
+def orders_page(db: Database, *, agent_id: int | None = None, status: str | None = None, phone: str | None = None,
+                before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Orders newest first with customer and agent names, filtered by agent, status filter and number, keyset-paged.
+
+    `status` is a key of `ORDER_FILTERS` (ValueError otherwise), so nothing a browser sends reaches the SQL text.
+    """
+    where, params = ["1 = 1"], []
+    if status is not None:
+        states = ORDER_FILTERS.get(status)
+        if states is None:
+            raise ValueError(f"unknown order filter {status!r}")
+        where.append(f"o.status IN ({','.join('?' * len(states))})")
+        params.extend(states)
+    if agent_id is not None:
+        where.append("o.agent_id = ?")
+        params.append(agent_id)
+    if phone:
+        where.append("o.phone = ?")
+        params.append(phone)
+    if before_id is not None:
+        where.append("o.id < ?")
+        params.append(before_id)
+    rows = db.execute(
+        f"""SELECT o.id, o.number, o.phone, o.contact_id, o.agent_id, o.form, o.status, o.total_kop, o.points,
+                   o.coupon, o.created_at, o.updated_at, c.name AS customer_name, a.name AS agent_name,
+                   (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id) AS line_count
+            FROM orders o LEFT JOIN contacts c ON c.id = o.contact_id LEFT JOIN contacts a ON a.id = o.agent_id
+            WHERE {' AND '.join(where)} ORDER BY o.id DESC LIMIT ?""", [*params, max(1, min(limit, MAX_PAGE))])
+    return [dict(r) for r in rows]
+
+
+def order_get(db: Database, order_id: int) -> dict[str, Any] | None:
+    """One order with its customer, agent and the SIM (modem) its SMS came in on, without lines; or None."""
+    row = db.execute(f"{_ORDER_SELECT} WHERE o.id = ?", [order_id]).fetchone()
+    return dict(row) if row else None
+
+
+def order_detail(db: Database, order_id: int) -> dict[str, Any] | None:
+    """One order as `order_get` gives it plus its `lines` and its bonus (`bonus_kop`, net of any reversal); or None."""
+    order = order_get(db, order_id)
+    if order is None:
+        return None
+    order["lines"] = order_lines(db, order_id)
+    order["bonus_kop"] = int(db.execute(
+        """SELECT coalesce(sum(amount_kop), 0) FROM bonus_ledger WHERE order_id = ?1
+           OR reverses IN (SELECT id FROM bonus_ledger WHERE order_id = ?1)""", [order_id]).fetchone()[0])
+    return order
+
+
+def set_order_status_row(db: Database, order_id: int, status: str, *, expected: str, now: float) -> bool:
+    """Move an order from the `expected` status to another (compare-and-set); False when it was not in `expected`."""
+    cur = db.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+                     [status, now, order_id, expected])
+    return bool(cur.rowcount)
+
+
+def set_order_coupon(db: Database, order_id: int, code: str) -> None:
+    """Record the coupon redeemed with an order."""
+    db.execute("UPDATE orders SET coupon = ? WHERE id = ?", [code, order_id])
+
+
+def count_agent_orders(db: Database, agent_id: int, states: Sequence[str]) -> int:
+    """An agent's orders in one of these statuses."""
+    marks = ",".join("?" * len(states)) or "''"
+    return int(db.execute(f"SELECT count(*) FROM orders WHERE agent_id = ? AND status IN ({marks})",
+                          [agent_id, *states]).fetchone()[0])
+
+
 # --- bonus ledger -----------------------------------------------------------------------------------------
 
 
@@ -153,6 +233,20 @@ def credit_bonus(db: Database, agent_id: int, order_id: int | None, amount_kop: 
     cur = db.execute("INSERT INTO bonus_ledger (agent_id, order_id, amount_kop, percent, reason, at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", [agent_id, order_id, amount_kop, percent, reason, now])
     return int(cur.lastrowid)
+
+
+def reverse_bonus(db: Database, order_id: int, reason: str, now: float) -> int:
+    """Take back the bonus an order credited (once: the reversal names its credit); returns the kopecks taken back."""
+    credit = db.execute("SELECT id, agent_id, amount_kop, percent FROM bonus_ledger WHERE order_id = ?",
+                        [order_id]).fetchone()
+    if credit is None or credit["amount_kop"] == 0:
+        return 0
+    if db.execute("SELECT 1 FROM bonus_ledger WHERE reverses = ?", [credit["id"]]).fetchone():
+        return 0
+    db.execute("INSERT INTO bonus_ledger (agent_id, order_id, amount_kop, percent, reason, at, reverses)"
+               " VALUES (?, NULL, ?, ?, ?, ?, ?)",
+               [credit["agent_id"], -credit["amount_kop"], credit["percent"], reason, now, credit["id"]])
+    return int(credit["amount_kop"])
 
 
 def bonus_balance(db: Database, agent_id: int) -> int:

@@ -107,3 +107,19 @@ CREATE TABLE poll_answers (
 )
 """,
     )
+
+
+@MIGRATIONS()
+def m002_order_coupon_bonus_reversal(db: Database) -> None:
+    # A cancelled order takes its bonus back with a negative ledger entry that names the credit it reverses;
+    # the partial unique index keeps it to one reversal per credit. `orders.coupon` is the coupon redeemed
+    # with the order (the `coupons` table of the campaigns domain holds the redemption itself).
+    run_script(
+        db,
+        """
+ALTER TABLE orders ADD COLUMN coupon TEXT;
+ALTER TABLE bonus_ledger ADD COLUMN reverses INTEGER REFERENCES bonus_ledger(id) ON DELETE SET NULL;
+CREATE UNIQUE INDEX bonus_ledger_reverses ON bonus_ledger(reverses) WHERE reverses IS NOT NULL;
+CREATE INDEX orders_status ON orders(status, id)
+""",
+    )
