@@ -104,6 +104,23 @@ class Client:
             form["csrf"] = self.csrf
         return self.request("POST", path, form=form, **kw)
 
+    def upload(self, path: str, files: dict[str, tuple[str, bytes]], fields: dict[str, str] | None = None, *,
+               csrf: bool = True) -> Response:
+        """POST a multipart/form-data form with files ({field: (filename, content)}), as a browser uploads."""
+        boundary = "----smsgw-test-boundary-7MA4YWxkTrZu0gW"
+        fields = dict(fields or {})
+        if csrf and "csrf" not in fields:
+            fields["csrf"] = self.csrf
+        chunks: list[bytes] = []
+        for name, value in fields.items():
+            chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                          + value.encode("utf-8") + b"\r\n")
+        for name, (filename, content) in files.items():
+            chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                          f"Content-Type: text/csv\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(chunks) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body=body, content_type=f"multipart/form-data; boundary={boundary}")
+
     def login(self, username: str, password: str) -> Response:
         session = self.cookies.pop("smsgw_session", None)
         page = self.get("/login")  # a signed-in browser is sent on; fetch the form as a stranger would

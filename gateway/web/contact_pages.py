@@ -1,10 +1,23 @@
-"""Contact pages on the contacts module (issue 6): search, a contact with its consent history, edit, CSV export.
+"""Contact pages on the contacts module (issue 6): search, a contact with its consent history, edit, CSV export,
+and CSV import with a dry-run report before anything is written.
 
-Agents see and edit only their own customers (the owner check happens here, before any change)."""
+Agents see and edit only their own customers (the owner check happens here, before any change); they do not
+import. An uploaded file waits server-side under a random token (`Uploads`) until staff confirm the import
+or an hour passes; the browser only ever holds the token, never a path.
+"""
 
 from __future__ import annotations
 
+import atexit
+import csv
+import io
+import json
+import re
+import secrets
+import shutil
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +25,132 @@ import bottle
 
 from gateway import contacts
 from gateway.errors import UserInputError
+from gateway.states import Role
 from gateway.store import contacts as store_contacts
 from gateway.web import security
 from gateway.web.core import Web, int_or, page
 
 PAGE_SIZE = 50
+STAFF = (Role.ADMIN, Role.OPERATOR)
+IMPORT_MAX_BYTES = 5 * 1024 * 1024   # the app refuses larger request bodies before they reach us
+IMPORT_TTL_S = 3600.0                # an unconfirmed upload is deleted after an hour
+REPORT_ROWS = 1000                   # rows listed on the report page (skipped rows always; the counts cover all)
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+MAPPING_FIELDS = tuple(contacts.SYNONYMS)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded CSV file waiting for its import."""
+
+    token: str
+    path: Path
+    filename: str
+    user_id: int
+    created: float
+    mapping: dict[str, str] | None
+
+
+def safe_filename(raw: str | None) -> str:
+    """The base name of an uploaded file as plain text for the audit log ("contacts.csv" when nothing is left)."""
+    name = re.split(r"[\\/]", raw or "")[-1]
+    name = re.sub(r"[^\w.() -]+", "_", name).strip(" ._")[:100]
+    return name or "contacts.csv"
+
+
+class Uploads:
+    """Uploaded files in one private temporary directory (0700), each under a random token, kept at most an hour."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+
+    @property
+    def root(self) -> Path:
+        """The directory (created on first use, removed when the process exits)."""
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="smsgw-import-"))  # mkdtemp: mode 0700, unguessable
+                atexit.register(shutil.rmtree, self._root, True)
+            return self._root
+
+    def put(self, data: bytes, filename: str, user_id: int, now: float) -> Upload:
+        """Keep a file; returns its record with a fresh token."""
+        self.sweep(now)
+        token = secrets.token_urlsafe(24)
+        folder = self.root / token / "csv"  # the file apart from meta.json, whatever its name
+        folder.mkdir(mode=0o700, parents=True)
+        path = folder / safe_filename(filename)
+        path.write_bytes(data)
+        upload = Upload(token, path, path.name, user_id, now, None)
+        self._write_meta(upload)
+        return upload
+
+    def get(self, token: str, user_id: int, now: float) -> Upload | None:
+        """The upload of this token if it exists, is this user's and is under an hour old."""
+        self.sweep(now)
+        if not TOKEN_RE.fullmatch(token or ""):
+            return None  # never a path: only our own token shape names a folder
+        folder = self.root / token
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            upload = Upload(token, folder / "csv" / meta["filename"], meta["filename"], int(meta["user_id"]),
+                            float(meta["created"]), meta.get("mapping"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if upload.user_id != user_id or not upload.path.is_file():
+            return None
+        return upload
+
+    def remember_mapping(self, upload: Upload, mapping: dict[str, str] | None) -> Upload:
+        """Store the column mapping of the last dry run: the import uses exactly what was checked."""
+        upload = Upload(upload.token, upload.path, upload.filename, upload.user_id, upload.created, mapping)
+        self._write_meta(upload)
+        return upload
+
+    def drop(self, token: str) -> None:
+        """Delete an upload (after its import)."""
+        if TOKEN_RE.fullmatch(token or ""):
+            shutil.rmtree(self.root / token, ignore_errors=True)
+
+    def sweep(self, now: float) -> int:
+        """Delete uploads older than an hour (and unreadable leftovers); returns how many went."""
+        gone = 0
+        for folder in list(self.root.iterdir()):
+            try:
+                created = float(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["created"])
+            except (OSError, ValueError, KeyError, TypeError):
+                created = None
+            if created is None or not (now - IMPORT_TTL_S <= created <= now + IMPORT_TTL_S):
+                shutil.rmtree(folder, ignore_errors=True)
+                gone += 1
+        return gone
+
+    def _write_meta(self, upload: Upload) -> None:
+        meta = {"filename": upload.filename, "user_id": upload.user_id, "created": upload.created,
+                "mapping": upload.mapping}
+        (self.root / upload.token / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def file_headers(path: Path, delimiter: str) -> list[str]:
+    """The header row of an uploaded CSV file, decoded as the import decodes it."""
+    try:
+        text, _ = contacts.read_text(path.read_bytes())
+        return [h.strip() for h in next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or ","))]
+    except (OSError, StopIteration, csv.Error):
+        return []
+
+
+def shown_rows(report: contacts.ImportReport) -> list[contacts.RowResult]:
+    """The rows the page lists: every skipped row and the first others, in file order, at most REPORT_ROWS."""
+    skipped = [r for r in report.rows if r.action == "skipped"][:REPORT_ROWS]
+    others = [r for r in report.rows if r.action != "skipped"][:max(0, REPORT_ROWS - len(skipped))]
+    return sorted(skipped + others, key=lambda r: r.line)
 
 
 def register(app: bottle.Bottle, web: Web) -> None:
     """Add the contact pages."""
+    uploads: Uploads = web.extras.setdefault("uploads", Uploads())
 
     def visible(user: security.User, contact: dict[str, Any] | None) -> bool:
         return contact is not None and (user.is_staff or (user.contact_id is not None
@@ -79,3 +209,69 @@ def register(app: bottle.Bottle, web: Web) -> None:
             bottle.response.status = 400
             return detail(user, contact_id, error=str(exc))
         bottle.redirect(f"/contacts/{contact_id}?saved=1", 303)
+
+    # --- import: upload, dry-run report (again with another column mapping), confirm ---------------------------
+
+    def import_page(**extra: Any) -> str:
+        values: dict[str, Any] = {"report": None, "upload": None, "rows": [], "headers": [], "done": False}
+        values.update(extra)
+        return web.render("contacts_import.tpl", title=web.t()("imp.title"), fields=MAPPING_FIELDS,
+                          max_mb=IMPORT_MAX_BYTES // (1024 * 1024), **values)
+
+    def refused(message: str, status: int = 400) -> str:
+        bottle.response.status = status
+        return import_page(error=message)
+
+    def dry_run(user: security.User, upload: Upload, mapping: dict[str, str] | None) -> str:
+        report = contacts.import_csv(web.db(), web.config, upload.path, dry_run=True, now=web.now(), mapping=mapping)
+        upload = uploads.remember_mapping(upload, report.mapping if report.error is None else mapping)
+        web.audit("contacts.import.check", target=upload.filename, rows=len(report.rows),
+                  created=report.count("created"), updated=report.count("updated"),
+                  skipped=report.count("skipped"), error=report.error)
+        if report.error:
+            bottle.response.status = 400
+        return import_page(report=report, upload=upload, rows=shown_rows(report),
+                           headers=file_headers(upload.path, report.delimiter))
+
+    def mapping_from_form() -> dict[str, str] | None:
+        """The column mapping chosen on the report page (None: recognise the columns by their names)."""
+        chosen = {f: web.form(f"map_{f}") for f in MAPPING_FIELDS}
+        return {f: h for f, h in chosen.items() if h} or None
+
+    @app.get("/contacts/import")
+    @page(web, *STAFF)
+    def import_form(user: security.User) -> str:
+        return import_page()
+
+    @app.post("/contacts/import")
+    @page(web, *STAFF)
+    def import_upload(user: security.User) -> str:
+        t = web.t()
+        upload = bottle.request.files.get("file")
+        if upload is None or getattr(upload, "file", None) is None:
+            return refused(t("imp.no_file"))
+        data = upload.file.read(IMPORT_MAX_BYTES + 1)
+        if len(data) > IMPORT_MAX_BYTES:
+            return refused(t("imp.too_big", mb=IMPORT_MAX_BYTES // (1024 * 1024)), 413)
+        if not data.strip():
+            return refused(t("imp.empty"))
+        stored = uploads.put(data, upload.raw_filename, user.id, web.now())
+        return dry_run(user, stored, None)
+
+    @app.post("/contacts/import/<token>")
+    @page(web, *STAFF)
+    def import_confirm(user: security.User, token: str) -> Any:
+        t = web.t()
+        upload = uploads.get(token, user.id, web.now())
+        if upload is None:
+            return refused(t("imp.expired"), 404)
+        if web.form("action") != "import":
+            return dry_run(user, upload, mapping_from_form())
+        report = contacts.import_csv(web.db(), web.config, upload.path, dry_run=False, now=web.now(),
+                                     mapping=upload.mapping, actor=user.username)  # audited as contacts.import
+        if report.error:
+            bottle.response.status = 400
+            return import_page(report=report, upload=upload, rows=shown_rows(report),
+                               headers=file_headers(upload.path, report.delimiter))
+        uploads.drop(upload.token)
+        return import_page(report=report, rows=shown_rows(report), done=True)

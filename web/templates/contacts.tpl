@@ -4,6 +4,7 @@
   <input name="q" value="{{q}}" aria-label="{{t('common.search')}}"><button type="submit">{{t('common.search')}}</button>
   % if user.is_staff:
   <a href="/contacts/export.csv">CSV</a>
+  <a href="/contacts/import">{{t('imp.link')}}</a>
   % end
 </form>
 % if not rows:
