@@ -80,6 +80,12 @@ def make_app(config: Config, *, clock: Callable[[], float] = time.time, sim_cont
         pass
     else:
         contact_pages.register(app, web)
+    try:
+        from gateway.web import order_pages
+    except ImportError:  # the orders module is not part of this build
+        pass
+    else:
+        order_pages.register(app, web)
     pages.register(app, web)
     api.register(app, web)
     phones.register(app, web)

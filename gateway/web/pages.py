@@ -604,6 +604,8 @@ def register(app: bottle.Bottle, web: Web) -> None:
         customers = (store_web.agent_customers(db, user.contact_id, search=web.query("q") or None, limit=500)
                      if user.contact_id is not None else [])
         sent = store_web.agent_sent_since(db, user.username, web.local_midnight())
+        orders_box = web.extras.get("cabinet_orders")  # set by order_pages: own orders, bonus, points
+        extra.setdefault("orders_box", orders_box(user) if orders_box else None)
         return web.render("cabinet.tpl", title=t("cab.title"), customers=customers, sent=sent, cap=agent_cap(db),
                           linked=user.contact_id is not None, agent=store_web.contact_by_id(db, user.contact_id)
                           if user.contact_id else None, q=web.query("q"), **extra)
@@ -652,10 +654,9 @@ def register(app: bottle.Bottle, web: Web) -> None:
             return fail(str(exc))
         bottle.redirect(f"/cabinet?queued={len(targets)}", 303)
 
-    # --- pages of domains still being written (contacts, campaigns, orders) -------------------------------
+    # --- pages of domains still being written (contacts, campaigns) ---------------------------------------
 
-    for path, key, module in (("/contacts", "nav.contacts", "contacts"), ("/campaigns", "nav.campaigns", "campaigns"),
-                              ("/orders", "nav.orders", "commands")):
+    for path, key, module in (("/contacts", "nav.contacts", "contacts"), ("/campaigns", "nav.campaigns", "campaigns")):
         if path in {r.rule for r in app.routes}:
             continue
 

@@ -4,6 +4,9 @@
 <p class="error">{{t('cab.no_link')}}</p>
 % else:
 <p>{{agent['name'] if agent else ''}} · {{t('cab.cap', sent=sent, cap=cap)}}</p>
+% if get('orders_box'):
+% include('orders_cabinet.tpl', box=orders_box)
+% end
 <h2>{{t('cab.customers')}}</h2>
 <form method="get" action="/cabinet" class="filters">
   <input name="q" value="{{q}}" aria-label="{{t('common.search')}}"><button type="submit">{{t('common.search')}}</button>
