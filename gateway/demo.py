@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from gateway import config as configuration
-from gateway import store
+from gateway import demo_data, store
 from gateway.daemon import Daemon
 from gateway.simulator import Network
 from gateway.simulator.cli import parse_hostport
@@ -42,13 +42,22 @@ def _config_text(data_dir: Path, port: int, bind: str, link_dir: Path, modems: i
 
 
 def seed(db: store.Database, config: configuration.Config, now: float) -> None:
-    """Sample data: a demo login, agents and customers with consent (only when the database is new)."""
+    """Sample data: a demo login, agents and customers with consent, a catalogue (only when the database is new),
+    then the campaigns domain's sample segment, template, draft coupon campaign and automations (`demo_data`)."""
+    from gateway.store import users
+
+    if not users.count_users(db):
+        _seed_people(db, now)
+        _seed_catalogue(db, now)
+    demo_data.seed(db, config, now)  # once per database (it checks itself)
+
+
+def _seed_people(db: store.Database, now: float) -> None:
+    """The demo's logins, two agents and their customers, every customer with advertising consent."""
     from gateway import auth
     from gateway.states import MessageClass, Role
     from gateway.store import contacts, users
 
-    if users.count_users(db):
-        return
     with store.immediate(db):
         users.add_user(db, DEMO_USER, auth.hash_password(DEMO_PASSWORD), Role.ADMIN, now, lang="ru")
         agents = [("+79161110001", "Анна Петрова", "A001"), ("+79161110002", "Ирина Смирнова", "A002")]
@@ -63,27 +72,18 @@ def seed(db: store.Database, config: configuration.Config, now: float) -> None:
         users.add_user(db, DEMO_AGENT, auth.hash_password(DEMO_PASSWORD), Role.AGENT, now, contact_id=agent_ids[0],
                        lang="ru")
         users.audit(db, "demo", "demo.seed", now, agents=len(agents), customers=len(customers))
-    _seed_domains(db, config, now)
 
 
-def _seed_domains(db: store.Database, config: configuration.Config, now: float) -> None:
-    """A small catalogue and a draft campaign, when those modules are installed."""
+def _seed_catalogue(db: store.Database, now: float) -> None:
+    """A small product catalogue for SMS orders, when the commands module is installed."""
     try:
         from gateway.store import commands as command_store
     except ImportError:
-        command_store = None  # type: ignore[assignment]
-    if command_store is not None:
-        with store.immediate(db):
-            for code, name, price, points in (("31234", "Крем для рук", 29900, 3.0), ("41562", "Тушь для ресниц", 45900, 5.0),
-                                              ("22710", "Шампунь", 35000, 4.0)):
-                command_store.catalogue_upsert(db, code, name, price, points, now)
-    try:
-        from gateway import campaigns
-    except ImportError:
         return
-    campaigns.create(db, config, name="Весенняя акция", message_class="advertising", kind="bulk", now=now,
-                     actor="demo", body="Здравствуйте! Весенняя скидка 20% на уход за кожей. Отказ: СТОП",
-                     filters={"role": ["customer"], "consent": "advertising"})
+    with store.immediate(db):
+        for code, name, price, points in (("31234", "Крем для рук", 29900, 3.0), ("41562", "Тушь для ресниц", 45900, 5.0),
+                                          ("22710", "Шампунь", 35000, 4.0)):
+            command_store.catalogue_upsert(db, code, name, price, points, now)
 
 
 class DemoDaemon(Daemon):

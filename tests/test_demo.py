@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from gateway import config as configuration
+from gateway import demo, jobs, segments, store, templates
+from gateway.store import campaigns as cstore
+from gateway.store import users
 from tests.conftest import ROOT
 from tests.harness import wait_until
 
@@ -55,3 +59,32 @@ def test_demo_runs_sends_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, "".join(lines) + out
     assert "Traceback" not in out
     assert (tmp_path / "demo" / "smsgw.db").exists()
+    check_sample_data(tmp_path / "demo")
+
+
+def check_sample_data(data_dir: Path) -> None:
+    """The demo seeded its people once and the campaigns domain's samples once (one source each)."""
+    config = configuration.load(data_dir / "config.toml")
+    db = store.connect(config.database.path)
+
+    def snapshot() -> dict[str, object]:
+        campaigns = [c for c in cstore.list_campaigns(db) if c["automation"] is None]
+        return {
+            "users": sorted(u["username"] for u in users.list_users(db)),
+            "contacts": db.execute("SELECT count(*) FROM contacts").fetchone()[0],
+            "consents": db.execute("SELECT count(*) FROM consent_events").fetchone()[0],
+            "segments": [s["name"] for s in segments.list_all(db)],
+            "templates": [t["name"] for t in templates.list_all(db)],
+            "drafts": [(c["name"], c["state"], bool(c["coupons"])) for c in campaigns],
+            "automations": {name: jobs.automation_settings(db, name)["enabled"] for name in jobs.AUTOMATIONS},
+        }
+
+    first = snapshot()
+    assert first["users"] == [demo.DEMO_AGENT, demo.DEMO_USER] and first["contacts"] == 10
+    assert first["segments"] == ["Клиенты с согласием на рекламу"] and first["templates"] == ["Весенняя скидка"]
+    assert first["drafts"] == [("Весенняя скидка", "draft", True)]          # one sample campaign, not two
+    assert all(first["automations"].values())
+    tags = [json.loads(c["tags"]) for c in db.execute("SELECT tags FROM contacts WHERE role = 'customer'")]
+    assert sorted(t[0] for t in tags) == ["vip"] * 4 + ["весна"] * 4
+    demo.seed(db, config, 2e9)  # a restart of the demo on the same data directory adds nothing
+    assert snapshot() == first
