@@ -14,6 +14,12 @@ Rules of this module:
 - A partial (timed-out multipart) message is never executed: a truncated order must not be placed; it goes to
   the staff inbox like any text that is not a command.
 - A bug in a command never loses the message: it is kept in the staff inbox with command `error`.
+- An order may carry a campaign coupon (`Order.coupon` / `ShortOrder.coupon` from the grammar): it is redeemed in
+  the order's transaction with the order number as `order_ref`; an unknown or used coupon never blocks the order,
+  the reply says what happened to it.
+- Staff move an order forward with `set_order_status` (new → confirmed → ready → done, or cancelled; done and
+  cancelled are final): the status, ONE service SMS to the customer (key `order-status:<id>:<status>`, pinned to
+  the SIM the order came in on), the bonus reversal of a cancelled order and the audit line commit together.
 
 Settings (the `settings` table, defaults in code): `bonus_percent` (5) of an order's total is credited to the
 owning agent's bonus ledger; `agent_broadcast_daily_cap` (3) broadcasts per agent per office-local day.

@@ -170,3 +170,12 @@ def test_every_order_page_word_is_in_both_languages() -> None:
     assert len(used) > 30
     assert not sorted(k for k in used if k not in i18n.MESSAGES)
     assert all(ru and en for ru, en in order_pages.MESSAGES.values())
+
+
+def test_order_pages_in_english(env: dict[str, Any]) -> None:
+    client = signed_in(env["app"], "admin")
+    assert client.post("/lang", {"lang": "en", "next": "/orders"}).status == 303
+    listing = client.get("/orders?status=all").text
+    assert "<h1>Orders</h1>" in listing and "1198.00 RUB" in listing and ">new<" in listing
+    page = client.get(f"/orders/view?id={env['olga_order']}").text
+    assert "Change the status" in page and ">ready for pick-up<" in page and "The order SMS" in page
