@@ -15,7 +15,7 @@ from gateway.states import MessageClass, Priority
 from gateway.store import campaigns as cstore
 from gateway.store import commands as cq
 from gateway.store import contacts, modems, users
-from tests.commands_kit import AGENT, CUSTOMER, NOON, OTHER_AGENT, Desk, make_desk
+from tests.commands_kit import AGENT, AGENT_CODE, CUSTOMER, NOON, OTHER_AGENT, Desk, make_desk
 
 S = commands.OrderStatus
 
@@ -258,3 +258,14 @@ def test_coupon_redeemed_by_an_order_sms_with_the_real_grammar(desk: Desk) -> No
 def test_order_without_a_coupon_says_nothing_about_coupons(desk: Desk) -> None:
     place(desk)
     assert "упон" not in desk.replies(CUSTOMER)[-1]
+
+
+@pytest.mark.skipif(not GRAMMAR_READS_COUPONS, reason=NO_GRAMMAR)
+def test_coupon_in_a_full_form_order_and_in_english(desk: Desk) -> None:
+    cid, code = _coupon(desk)
+    order = place(desk, f"{AGENT_CODE} SPO1 K 31234 1 COUPON {code}")
+    assert desk.replies(CUSTOMER)[-1].endswith(f"Купон {code} принят.")  # the full form answers in Russian
+    assert cq.order_get(desk.db, order["id"])["coupon"] == code
+    place(desk, f"order 40001 1 coupon {code}")
+    assert desk.replies(CUSTOMER)[-1].endswith(f"Coupon {code} was already used; the order stands without it.")
+    assert campaigns.stats(desk.db, cid).coupons_redeemed == 1
