@@ -432,6 +432,13 @@ def test_campaign_for_a_segment_from_compose_to_detail(env) -> None:
     assert refused.status == 400
     assert client.post(campaign + "/start", {"legal": "1"}).status == 303
     assert [tuple(r) for r in db.execute("SELECT phone, class FROM outbox")] == [("+79162220001", "advertising")]
+    running = client.get(campaign).text
+    number = campaign.rsplit("/", 1)[1]
+    assert f'data-refresh="/ui/campaign/{number}.part"' in running  # the statistics refresh themselves
+    part = client.get(f"/ui/campaign/{number}.part")
+    assert part.status == 200 and "<html" not in part.text and "доставлено 0 из 1" in part.text
+    assert "идёт" in part.text and client.get("/ui/campaign/999.part").status == 404
+    assert signed_in(app, "anna").get(f"/ui/campaign/{number}.part").status == 403
     listing = client.get("/campaigns").text
     assert "Весна &lt;script&gt;" in listing and "0 / 1" in listing
     assert client.post(campaign + "/pause").status == 303

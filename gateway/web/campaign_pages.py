@@ -77,6 +77,18 @@ def register(app: bottle.Bottle, web: Web) -> None:
     def campaign_detail(user: security.User, campaign_id: int) -> str:
         return detail_page(campaign_id)
 
+    @app.get("/ui/campaign/<campaign_id:int>.part")
+    @page(web, *STAFF)
+    def campaign_part(user: security.User, campaign_id: int) -> str:
+        db = web.db()
+        try:
+            c = campaigns.get(db, campaign_id)
+        except UserInputError:
+            bottle.response.status = 404
+            return ""
+        return web.render("campaign_part.tpl", c=c, stats=campaigns.stats(db, campaign_id),
+                          progress=progress(db, campaign_id))
+
     @app.post("/campaigns/<campaign_id:int>/<action>")
     @page(web, *STAFF)
     def campaign_action(user: security.User, campaign_id: int, action: str) -> Any:

@@ -1,25 +1,13 @@
 % rebase('layout.tpl', title=title)
 <p><a href="/campaigns">{{t('common.back')}}</a></p>
-<h1>{{c['name']}} <span class="badge {{c['state']}}">{{t('camp.' + c['state'])}}</span></h1>
-<section class="card">
-  <p class="body">{{c['body'] or ''}}</p>
-  <p class="small muted">{{t('common.kind')}}: {{t('common.' + c['class'])}}</p>
-  <progress max="{{max(1, progress['total'])}}" value="{{progress['done']}}"></progress>
-  <p>{{progress['done']}} / {{progress['total']}}</p>
-</section>
-<section class="stats">
-  <div class="stat"><span class="label">{{t('camp.targeted')}}</span><span class="value">{{stats.targeted}}</span></div>
-  <div class="stat"><span class="label">{{t('state.queued')}}</span><span class="value">{{stats.queued}}</span></div>
-  <div class="stat"><span class="label">{{t('state.sent')}}</span><span class="value">{{stats.sent}}</span></div>
-  <div class="stat"><span class="label">{{t('state.delivered')}}</span><span class="value" id="delivered">{{stats.delivered}}</span></div>
-  <div class="stat"><span class="label">{{t('state.failed')}}</span><span class="value">{{stats.failed}}</span></div>
-  <div class="stat"><span class="label">{{t('state.cancelled')}}</span><span class="value">{{stats.cancelled}}</span></div>
-  <div class="stat"><span class="label">{{t('camp.replied')}}</span><span class="value">{{stats.replied}}</span></div>
-  <div class="stat"><span class="label">{{t('camp.opted_out')}}</span><span class="value">{{stats.opted_out_after}}</span></div>
-</section>
-% if stats.skipped:
-<p>{{t('camp.skipped')}}: {{', '.join(f'{k}: {v}' for k, v in stats.skipped.items())}}</p>
+<h1>{{c['name']}}</h1>
+% if c['state'] in ('running', 'scheduled', 'paused'):
+<div id="campaign-live" data-refresh="/ui/campaign/{{c['id']}}.part" data-every="2000">
+% else:
+<div id="campaign-live">
 % end
+% include('campaign_part.tpl')
+</div>
 % if stats.poll:
 <h2>{{t('camp.poll')}}</h2>
 <ul>
