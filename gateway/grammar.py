@@ -93,6 +93,9 @@ class OrderErrorKind(StrEnum):
     QTY_NOT_NUMBER = "qty_not_number"
     QTY_TOO_BIG = "qty_too_big"
     TOO_MANY_ITEMS = "too_many_items"
+    MISSING_COUPON = "missing_coupon"        # КУПОН|COUPON|ПРОМОКОД with no code after it
+    BAD_COUPON = "bad_coupon"                # a coupon code that is not 4-16 Latin letters/digits
+    EXTRA_COUPON = "extra_coupon"            # a second coupon in one order
     UNKNOWN_CODE = "unknown_code"            # from validate_order()
     DUPLICATE_CODE = "duplicate_code"        # from validate_order()
     UNKNOWN_CONSULTANT = "unknown_consultant"  # from validate_order()
@@ -141,13 +144,15 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class Order:
-    """Oriflame-style order `<consultant> SPO<n> K|N [R] <code> <qty> …`."""
+    """Oriflame-style order `<consultant> SPO<n> K|N [R] <code> <qty> … [КУПОН <code>] [note]`."""
 
     consultant: str          # digits, or E.164 "+7…" when given as a phone
     spo: str                 # digits
     payment: Payment
     refuse_reserve: bool
     lines: tuple[OrderLine, ...]
+    coupon: str | None = None   # upper-case Latin letters/digits, 4-16 long
+    note: str | None = None     # free text after the items, as typed
 
     @property
     def consultant_is_phone(self) -> bool:
@@ -157,9 +162,11 @@ class Order:
 
 @dataclass(frozen=True)
 class ShortOrder:
-    """`ЗАКАЗ|ORDER <code> <qty> …` from a registered customer."""
+    """`ЗАКАЗ|ORDER <code> <qty> … [КУПОН <code>] [note]` from a registered customer."""
 
     lines: tuple[OrderLine, ...]
+    coupon: str | None = None   # upper-case Latin letters/digits, 4-16 long
+    note: str | None = None     # free text after the items, as typed
 
 
 @dataclass(frozen=True)
@@ -263,6 +270,29 @@ def _split_words(text: str) -> list[str]:
     return text.split()
 
 
+# Digits that old-phone users type for the letter they resemble ("3AKA3", "CT0П", "4ерез", "6аланс").
+# Read as letters only inside a word that is otherwise letters, with at least as many letters as such
+# digits and no run of two at either end, so numbers, codes ("A3456", "SPO30") and quantities are never
+# touched.  Orders read their numbers from the raw text (`_order_chunks`), not from these words.
+_DIGIT_LETTERS = {"0": "o", "3": "з", "4": "ч", "6": "б"}
+_EDGE_DIGIT_RUN_RE = re.compile(r"^[0-9]{2}|[0-9]{2}$")
+
+
+def _undigit(word: str) -> str:
+    """The word with look-alike digits read as letters when the rest of it is letters; else unchanged."""
+    digits = letters = 0
+    for ch in word:
+        if ch in _DIGIT_LETTERS:
+            digits += 1
+        elif ch.isalpha():
+            letters += 1
+        elif ch != "-":
+            return word
+    if not digits or letters < max(digits, 1) or _EDGE_DIGIT_RUN_RE.search(word):
+        return word
+    return "".join(_DIGIT_LETTERS.get(ch, ch) for ch in word)
+
+
 def _script_counts(word: str) -> tuple[int, int, int, int]:
     """(unambiguous Cyrillic, unambiguous Latin, all Cyrillic, all Latin) letter counts."""
     uc = ul = ac = al = 0
@@ -282,7 +312,9 @@ def _resolve(words: Sequence[str], force: str | None = None) -> list[str]:
     A word's script is the majority of its unambiguous letters (П, Ш, S, N …), then of all its
     letters.  A word made only of look-alikes (HET, OTMEHA) takes the message's majority script,
     or `force` when given, or its own letters' majority; a tie goes to Cyrillic (Russian office).
+    Look-alike digits inside letter words are read as letters first (`_undigit`).
     """
+    words = [_undigit(w) for w in words]
     counts = [_script_counts(w) for w in words]
     msg_c = sum(c[0] for c in counts)
     msg_l = sum(c[1] for c in counts)
@@ -373,8 +405,6 @@ def _skeleton(word: str) -> str:
     for old, new in _SKELETON_RULES:
         key = key.replace(old, new)
     key = _I_VOWEL_RE.sub("", _IO_RE.sub("e", _I_RUN_RE.sub("i", key)))
-    if any(ch.isalpha() for ch in key):
-        key = key.replace("0", "o")
     return _REPEAT_RE.sub(r"\1", key)
 
 
@@ -423,6 +453,8 @@ class Words:
     order: frozenset[str]
     order_skip: frozenset[str]
     order_trailing: frozenset[str]
+    coupon: frozenset[str]
+    quantity_nouns: tuple[_Pattern, ...]
     max_qty: int
     max_lines: int
     balance: Mapping[str, str]
@@ -438,7 +470,7 @@ class Words:
 _ITEM = ("token", "position", "example", "max_qty", "max_lines")
 #: Every reply key and the placeholders its texts may use.
 REPLY_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "example_full": (), "example_short": (),
+    "example_full": (), "example_short": (), "example_coupon": (),
     "optout": (), "optin": (), "help": (),
     "reg_welcome": ("name",), "reg_already": ("name",), "reg_usage": (),
     "reg_agent_notify": ("name", "phone"),
@@ -455,7 +487,8 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "optin": frozenset({"keywords"}), "help": frozenset({"keywords"}),
     "register": frozenset({"keywords"}), "balance": frozenset({"keywords"}),
     "broadcast": frozenset({"keywords"}),
-    "order": frozenset({"keywords", "skip_words", "trailing_words", "max_qty", "max_lines"}),
+    "order": frozenset({"keywords", "coupon_keywords", "skip_words", "trailing_words", "quantity_nouns",
+                        "max_qty", "max_lines"}),
     "poll": frozenset({"yes", "no", "fillers"}),
     "automatic": frozenset({"patterns"}),
     "replies": frozenset(REPLY_FIELDS),
@@ -586,6 +619,8 @@ class _Loader:
             order=self.word_set("order", "keywords"),
             order_skip=self.word_set("order", "skip_words"),
             order_trailing=self.word_set("order", "trailing_words"),
+            coupon=self.word_set("order", "coupon_keywords"),
+            quantity_nouns=self.patterns("order", "quantity_nouns"),
             max_qty=self.integer("order", "max_qty", 1, 9999),
             max_lines=self.integer("order", "max_lines", 1, 1000),
             balance=self.keys("balance", "keywords", fillers),
@@ -714,7 +749,10 @@ def looks_automatic(text: str, *, words: Words | None = None) -> bool:
 _PHONE_HEAD_RE = re.compile(
     r"^\s*(?:\+7|8|7)[\s()-]*(\d{3})[\s()-]*(\d{3})[\s-]*(\d{2})[\s-]*(\d{2})(?=\s|$|[,;:])", re.ASCII
 )
-_DIGIT_JOIN_RE = re.compile(r"(?<=\d)\s*[x×х*]\s*(?=\d)|(?<=\d)-(?=\d)")
+# "31234x2", "33456*1", "4567-3": a code and its quantity glued by a multiplication sign or a hyphen.
+# Only glued: a spaced "x" is a word of its own (a skip word between code and quantity, or an
+# unknown payment letter in "SPO123 X 31234 2", which must not vanish into the numbers around it).
+_DIGIT_JOIN_RE = re.compile(r"(?<=\d)[x×х*](?=\d)|(?<=\d)-(?=\d)")
 _DECIMAL_RE = re.compile(r"(?<=\d)[.,](?=\d)")
 _ORDER_SEP_RE = re.compile(r"[^\w+\-\u2024]|_")
 _SIGN_RE = re.compile(r"(?<!\S)(?P<sign>[+-])(?=\d)|(?<=[^\W\d_])(?P<hyphen>-)(?=[^\W\d_])|[+-]")
@@ -722,7 +760,13 @@ _UNIT_RE = re.compile(r"^(-?\d+)(?:шт|штук|штуки|штука|pcs|pc|x|
 # SPO typed in Latin, Cyrillic (СПО) or look-alikes (CPO, СРО), O as zero, number and letters glued.
 _SPO_HEAD_RE = re.compile(r"^[sсc][pпр][oо0]")
 _SPO_RE = re.compile(r"^[sсc][pпр][oо0]([0-9]*)([kкnнhrрp]{0,2})$")
+_SPO_GLUED_LETTERS_RE = re.compile(r"^[sсc][pпр][oо0][0-9]+([^\W\d_]{1,2})$")
 _DIGITS_RE = re.compile(r"^[0-9]+$")
+_QTY_LIKE_RE = re.compile(r"^[+-]?[0-9]{1,3}(?:\u2024[0-9]+)?$")
+_COUPON_RE = re.compile(r"^[A-Z0-9]{4,16}$")
+_COUPON_CODEISH_RE = re.compile(r"^(?=.*[0-9])[^\W_]+$|^[a-z0-9]+$")
+_PIECE_EDGE = "\"'«»()[]{}.,;:!?=#/\\|<>~"
+_KEYWORD_SEP_RE = re.compile(r"[:=#]+")
 _CREDIT = frozenset("kк")
 _IMMEDIATE = frozenset("nнh")          # Н is the Cyrillic look-alike of H, typed for N
 _REFUSE = frozenset("rрp")             # Р is the Cyrillic look-alike of P, typed for R
@@ -731,24 +775,67 @@ _NUMBER_WORDS = frozenset({
     "десять", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
 })
 _ORDER_WORD_RE = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)*$")
+_NOTE_INNER_EDGE = " \t\r\n,;:-—–"
 
 
-def _order_chunks(text: str) -> list[str]:
-    """Tokens of an order message: digit runs (sign kept), "+7…" phones, words, SPO chunks."""
-    s = _clean(text)
-    head = _PHONE_HEAD_RE.match(s)
-    phone = ""
-    if head:
-        phone = "+7" + "".join(head.groups())
-        s = s[head.end():]
-    s = _DIGIT_JOIN_RE.sub(" ", s)
-    s = _DECIMAL_RE.sub("\u2024", s)        # one-dot leader: keeps "2.5" one token
-    s = _ORDER_SEP_RE.sub(" ", s)
+def _split_coupon_keyword(piece: str, w: Words) -> tuple[str, str] | None:
+    """(keyword, glued code or "") when a whitespace piece starts with a coupon keyword; else None.
+
+    Handles "купон", "купон:", "КУПОН:AB23CD45", "промо-код", "купон-ab23cd45".
+    """
+    head, *glued = _KEYWORD_SEP_RE.split(piece.strip(_PIECE_EDGE), maxsplit=1)
+    parts = head.split("-")
+    for k in range(min(len(parts), 3), 0, -1):   # the longest hyphenated keyword wins ("промо-код")
+        keyword = "-".join(parts[:k])
+        if _letter_key(keyword) in w.coupon:
+            code = "-".join(parts[k:])
+            if glued:
+                code = f"{code}-{glued[0]}" if code else glued[0]
+            return keyword, code.strip(_PIECE_EDGE + "-")
+    return None
+
+
+def _piece_chunks(piece: str) -> list[str]:
+    """Order tokens of one whitespace-free piece: digit runs (sign kept), words, SPO chunks."""
+    s = _ORDER_SEP_RE.sub(" ", piece)
     s = _SIGN_RE.sub(lambda m: " " + m["sign"] if m["sign"] else m["hyphen"] or " ", s)
-    chunks = [phone] if phone else []
+    out = []
     for chunk in s.split():
         unit = _UNIT_RE.match(chunk)
-        chunks.append(unit.group(1) or unit.group(2) if unit else chunk)
+        out.append(unit.group(1) or unit.group(2) if unit else chunk)
+    return out
+
+
+def _order_chunks(text: str, w: Words) -> list[str]:
+    """Tokens of an order message: digit runs (sign kept), "+7…" phones, words, SPO chunks.
+
+    A coupon keyword is followed by its code as one chunk, kept whole (codes may hold "X" between
+    digits); skip words and punctuation between the keyword and the code are dropped.
+    """
+    s = _clean(text)
+    head = _PHONE_HEAD_RE.match(s)
+    chunks: list[str] = []
+    if head:
+        chunks.append("+7" + "".join(head.groups()))
+        s = s[head.end():]
+    s = _DECIMAL_RE.sub("\u2024", s)        # one-dot leader: keeps "2.5" one token
+    pieces = s.split()
+    i = 0
+    while i < len(pieces):
+        coupon = _split_coupon_keyword(pieces[i], w)
+        i += 1
+        if coupon is None:
+            chunks.extend(_piece_chunks(_DIGIT_JOIN_RE.sub(" ", pieces[i - 1])))
+            continue
+        keyword, code = coupon
+        chunks.append(keyword)
+        while not code and i < len(pieces):
+            candidate = pieces[i].strip(_PIECE_EDGE + "-")
+            i += 1
+            if candidate and _letter_key(candidate) not in w.order_skip:
+                code = candidate
+        if code:
+            chunks.append(code)
     return chunks
 
 
@@ -762,15 +849,120 @@ def _digitish(token: str) -> str:
 
 
 def _letter_key(token: str) -> str:
-    """Skeleton of an all-letter order token; "" for anything with digits or signs."""
+    """Skeleton of an all-letter order token ("3AKA3" counts as letters); "" for numbers and signs."""
+    token = _undigit(token)
     return _skeleton(token) if _ORDER_WORD_RE.match(token) else ""
 
 
-def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[OrderLine, ...] | OrderError:
-    """Parse `<code> <qty>` pairs; the first problem is returned as an OrderError."""
+@dataclass(frozen=True)
+class _Items:
+    """The items part of an order: its lines, its coupon and where its note is among the chunks."""
+
+    lines: tuple[OrderLine, ...]
+    coupon: str | None
+    note: tuple[tuple[int, int], ...]   # [start, end) chunk ranges of the note, coupon phrases cut out
+
+
+def _coupon_code(raw: str) -> str:
+    """A typed coupon code upper-cased, hyphens dropped, Cyrillic look-alikes read as Latin."""
+    return "".join(_CYR_TO_LAT.get(ch, ch) for ch in raw.replace("-", "")).upper()
+
+
+def _take_coupon(
+    chunks: Sequence[str], i: int, form: OrderForm, w: Words, *, in_note: bool
+) -> tuple[str, int] | OrderError | None:
+    """(code, next index) for the coupon keyword at `i`; an OrderError when it is malformed.
+
+    In free text after the items a keyword followed by an ordinary word ("а купон на скидку?") is
+    prose: None.  Where a code is expected the same is a missing code.
+    """
+    raw = chunks[i + 1] if i + 1 < len(chunks) else ""
+    if not raw or _letter_key(raw) in w.order_trailing | w.order_skip | w.coupon:
+        return OrderError(OrderErrorKind.MISSING_COUPON, form)
+    code = _coupon_code(raw)
+    if _COUPON_RE.match(code):
+        return code, i + 2
+    if _COUPON_CODEISH_RE.match(raw.replace("-", "")):
+        return OrderError(OrderErrorKind.BAD_COUPON, form, raw.upper().replace("\u2024", "."))
+    return None if in_note else OrderError(OrderErrorKind.MISSING_COUPON, form)
+
+
+def _code_like(chunk: str) -> bool:
+    """True for a product code, also one typed with O for zero or a stray letter ("31О34", "a3456")."""
+    if _DIGITS_RE.match(_digitish(chunk)):
+        return 4 <= len(chunk) <= 6
+    digits = sum(ch.isdigit() for ch in chunk)
+    return chunk.isalnum() and digits >= 4 and len(chunk) - digits <= 2
+
+
+def _has_item_pair(chunks: Sequence[str], w: Words) -> bool:
+    """True when the chunks hold something like a code followed by a quantity ("33456 2", "a3456 x1")."""
+    for k, chunk in enumerate(chunks):
+        if _code_like(chunk):
+            j = k + 1
+            while j < len(chunks) and _letter_key(chunks[j]) in w.order_skip:
+                j += 1
+            if j < len(chunks) and _QTY_LIKE_RE.match(chunks[j]):
+                return True
+    return False
+
+
+def _note_part(
+    chunks: Sequence[str], start: int, form: OrderForm, w: Words
+) -> tuple[str | None, tuple[tuple[int, int], ...]] | OrderError | None:
+    """(coupon, note ranges) for free text from `start` (a word after the last item); None if no note.
+
+    None means the text is not a note: it holds a code/quantity pair (another item typed wrong), its
+    first word is followed by a quantity ("крем 2"), or that word makes the number before it count
+    something else ("2 дня назад").  The caller then reports the word as it always did.
+    """
+    n = len(chunks)
+    first = chunks[start]
+    if _find_any(w.quantity_nouns, _resolve([first])) is not None:
+        return None
+    j = start + 1
+    while j < n and _letter_key(chunks[j]) in w.order_skip:
+        j += 1
+    if j < n and _QTY_LIKE_RE.match(chunks[j]):
+        return None
+    coupon: str | None = None
+    ranges: list[tuple[int, int]] = []
+    seg = j = start
+    while j < n:
+        if _letter_key(chunks[j]) not in w.coupon:
+            j += 1
+            continue
+        taken = _take_coupon(chunks, j, form, w, in_note=True)
+        if taken is None:
+            j += 1
+            continue
+        if isinstance(taken, OrderError):
+            return taken
+        code, after = taken
+        if coupon is not None and code != coupon:
+            return OrderError(OrderErrorKind.EXTRA_COUPON, form, code)
+        coupon = code
+        if j > seg:
+            ranges.append((seg, j))
+        seg = j = after
+    if seg < n:
+        ranges.append((seg, n))
+    kept = [chunks[k] for a, b in ranges for k in range(a, b)]
+    if _has_item_pair(kept, w):
+        return None
+    if all(_letter_key(c) in w.order_trailing | w.order_skip for c in kept):
+        ranges = []
+    return coupon, tuple(ranges)
+
+
+def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> _Items | OrderError:
+    """Parse `<code> <qty>` pairs, coupons and a trailing note; the first problem is an OrderError."""
     lines: list[OrderLine] = []
+    coupon: str | None = None
+    note: tuple[tuple[int, int], ...] = ()
     i = 0
     n = len(chunks)
+    trailing = w.order_trailing | w.order_skip
 
     def skip(j: int) -> int:
         """Index of the next chunk that is not a skip word."""
@@ -782,12 +974,32 @@ def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[Orde
         i = skip(i)
         if i >= n:
             break
-        if all(_letter_key(c) in w.order_trailing | w.order_skip for c in chunks[i:]):
+        token = chunks[i]
+        if _letter_key(token) in w.coupon:
+            taken = _take_coupon(chunks, i, form, w, in_note=False)
+            assert taken is not None   # in_note=False never answers None
+            if isinstance(taken, OrderError):
+                return taken
+            code, i = taken
+            if coupon is not None and code != coupon:
+                return OrderError(OrderErrorKind.EXTRA_COUPON, form, code)
+            coupon = code
+            continue
+        if all(_letter_key(c) in trailing for c in chunks[i:]):
             break
+        if lines and _ORDER_WORD_RE.match(token):
+            tail = _note_part(chunks, i, form, w)
+            if isinstance(tail, OrderError):
+                return tail
+            if tail is not None:
+                tail_coupon, note = tail
+                if tail_coupon is not None and coupon is not None and tail_coupon != coupon:
+                    return OrderError(OrderErrorKind.EXTRA_COUPON, form, tail_coupon)
+                coupon = coupon or tail_coupon
+                break
         position = len(lines) + 1
         if position > w.max_lines:
             return OrderError(OrderErrorKind.TOO_MANY_ITEMS, form, str(w.max_lines), position)
-        token = chunks[i]
         code = _digitish(token)
         if not _DIGITS_RE.match(code):
             has_letter = any(ch.isalpha() for ch in token)
@@ -796,11 +1008,13 @@ def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[Orde
         if not 4 <= len(code) <= 6:
             return OrderError(OrderErrorKind.BAD_CODE, form, token, position)
         i = skip(i + 1)
-        if i >= n:
+        if i >= n or _letter_key(chunks[i]) in w.order_trailing | w.coupon:
             return OrderError(OrderErrorKind.MISSING_QTY, form, code, position)
         qty = chunks[i]
         if _DIGITS_RE.match(qty):
-            if len(qty) >= 4:   # a code where the quantity belongs: the previous code has none
+            after = skip(i + 1)
+            if len(qty) >= 4 and after < n and _QTY_LIKE_RE.match(chunks[after]):
+                # a code where the quantity belongs ("31234 33456 2"): the previous code has none
                 return OrderError(OrderErrorKind.MISSING_QTY, form, code, position)
             value = int(qty)
             if value == 0:
@@ -816,7 +1030,59 @@ def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> tuple[Orde
         i += 1
     if not lines:
         return OrderError(OrderErrorKind.NO_ITEMS, form)
-    return tuple(lines)
+    return _Items(tuple(lines), coupon, note)
+
+
+def _chunk_offset(text: str, chunks: Sequence[str], k: int, w: Words) -> int | None:
+    """Where in the raw `text` chunk `k` of `_order_chunks(text)` starts, or None when unsure.
+
+    A binary search over word starts for the shortest suffix that still has the wanted number of
+    chunks, checked by comparing its chunks: O(n log n) even for a 255-part message.
+    """
+    if k >= len(chunks):
+        return len(text)
+    want = list(chunks[k:])
+    starts = [j for j, ch in enumerate(text) if ch.isalnum() and (j == 0 or _is_gap(text[j - 1]))]
+    lo, hi, found = 0, len(starts) - 1, -1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if len(_order_chunks(text[starts[mid]:], w)) >= len(want):
+            found, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    for j in starts[max(found - _OFFSET_TRIES, 0):found + 1][::-1] if found >= 0 else ():
+        if _order_chunks(text[j:], w) == want:
+            return j
+    return None
+
+
+_OFFSET_TRIES = 4
+
+
+def _is_gap(ch: str) -> bool:
+    """True for a character that separates words (not a letter, digit, accent or invisible format mark)."""
+    return unicodedata.category(ch)[0] not in "LNM" and unicodedata.category(ch) != "Cf"
+
+
+def _note_text(text: str, chunks: Sequence[str], base: int, ranges: Sequence[tuple[int, int]],
+               w: Words) -> str | None:
+    """The note as typed: the raw text of the chunk ranges (offset by `base`), coupon phrases cut out."""
+    parts: list[str] = []
+    for number, (a, b) in enumerate(ranges):
+        start = _chunk_offset(text, chunks, base + a, w)
+        end = _chunk_offset(text, chunks, base + b, w)
+        if start is None or end is None or end < start:
+            part = " ".join(chunks[base + a:base + b])   # the cleaned words: never lose the text
+        else:
+            part = text[start:end].strip()
+        # Cut edges: "заберу в пятницу, КУПОН X. Спасибо" → "заберу в пятницу" + "Спасибо".
+        if base + b < len(chunks):
+            part = part.rstrip(_NOTE_INNER_EDGE)
+        if number:
+            part = part.lstrip(_NOTE_INNER_EDGE + ".!?")
+        parts.append(part)
+    note = " ".join(p for p in parts if p).strip()
+    return note or None
 
 
 def _payment_letters(token: str) -> tuple[Payment | None, bool, bool] | None:
@@ -841,8 +1107,9 @@ def _payment_letters(token: str) -> tuple[Payment | None, bool, bool] | None:
 
 
 def _is_orderish(token: str) -> bool:
-    """True for a token an order may contain after the consultant: a number or payment letters."""
-    return bool(re.match(r"^[+-]?[0-9]+$", token)) or _payment_letters(token) is not None
+    """True for a token an order may contain after the consultant: a number, payment letters, "x"."""
+    return (bool(re.match(r"^[+-]?[0-9]+$", token)) or _payment_letters(token) is not None
+            or token in ("x", "х"))
 
 
 def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
@@ -865,8 +1132,11 @@ def _looks_like_full_order(chunks: Sequence[str], w: Words) -> list[str] | None:
     return None
 
 
-def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
-    """Parse `<consultant> SPO<n> K|N [R] <code> <qty> …` (chunks from _looks_like_full_order)."""
+def _parse_full_order(chunks: list[str], w: Words, text: str, all_chunks: Sequence[str]) -> Order | OrderError:
+    """Parse `<consultant> SPO<n> K|N [R] <code> <qty> …` (chunks from _looks_like_full_order).
+
+    `chunks` is a suffix of `all_chunks`, the chunks of the raw `text` (the note is cut from it).
+    """
     full = OrderForm.FULL
     first = chunks[0]
     if _SPO_RE.match(first):
@@ -882,6 +1152,8 @@ def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
     rest = chunks[1:]
     spo_match = _SPO_RE.match(rest[0]) if rest else None
     if spo_match is None:
+        if rest and (glued_bad := _SPO_GLUED_LETTERS_RE.match(rest[0])):   # "SPO123X"
+            return OrderError(OrderErrorKind.BAD_PAYMENT, full, glued_bad.group(1).upper())
         if rest and _SPO_HEAD_RE.match(rest[0]):
             return OrderError(OrderErrorKind.BAD_SPO, full, rest[0].upper())
         return OrderError(OrderErrorKind.MISSING_SPO, full, rest[0] if rest else "")
@@ -920,26 +1192,41 @@ def _parse_full_order(chunks: list[str], w: Words) -> Order | OrderError:
         if follow is not None and follow[0] is None:
             refuse = True
             rest = rest[1:]
-    lines = _parse_lines(rest, full, w)
-    if isinstance(lines, OrderError):
-        return lines
-    return Order(consultant, spo, pay, refuse, lines)
+    items = _parse_lines(rest, full, w)
+    if isinstance(items, OrderError):
+        return items
+    note = _note_text(text, all_chunks, len(all_chunks) - len(rest), items.note, w) if items.note else None
+    return Order(consultant, spo, pay, refuse, items.lines, items.coupon, note)
 
 
-def _parse_short_order(chunks: list[str], w: Words) -> ShortOrder | OrderError | None:
-    """Parse `ЗАКАЗ <code> <qty> …`; None when the rest reads as prose ("заказ 12345 пришёл?")."""
-    rest = chunks[1:]
-    for token in rest:
+def _is_prose(rest: Sequence[str], w: Words) -> bool:
+    """True when a short order's words read as a sentence ("заказ 12345 когда придёт?")."""
+    for k, token in enumerate(rest):
+        if k and _letter_key(rest[k - 1]) in w.coupon:
+            continue    # a coupon code, even one made of letters
         if _ORDER_WORD_RE.match(token) and len(token) > 2:
             key = _skeleton(token)
-            if key not in w.order_skip and key not in w.order_trailing and token not in _NUMBER_WORDS:
-                return None
+            if (key not in w.order_skip and key not in w.order_trailing and key not in w.coupon
+                    and token not in _NUMBER_WORDS):
+                return True
+    return False
+
+
+def _parse_short_order(chunks: list[str], w: Words, text: str, all_chunks: Sequence[str]
+                       ) -> ShortOrder | OrderError | None:
+    """Parse `ЗАКАЗ <code> <qty> …`; None when the rest reads as prose ("заказ 12345 пришёл?").
+
+    Free text after complete items is the order's note ("ЗАКАЗ 31234 2 заберу в пятницу").
+    """
+    rest = chunks[1:]
     if rest and not any(ch.isdigit() for c in rest for ch in c):
         return None
-    lines = _parse_lines(rest, OrderForm.SHORT, w)
-    if isinstance(lines, OrderError):
-        return lines
-    return ShortOrder(lines)
+    items = _parse_lines(rest, OrderForm.SHORT, w)
+    if isinstance(items, OrderError):
+        # A coupon word with no usable code is an error even among other words ("…спасибо, вот купон").
+        return None if items.kind not in _COUPON_KINDS and _is_prose(rest, w) else items
+    note = _note_text(text, all_chunks, len(all_chunks) - len(rest), items.note, w) if items.note else None
+    return ShortOrder(items.lines, items.coupon, note)
 
 
 Catalogue: TypeAlias = Mapping[str, Any] | Container[str] | Callable[[str], object]
@@ -1072,12 +1359,12 @@ def parse(text: str, *, poll_options: Sequence[str] = (), words: Words | None = 
         return Help()
     if _first_word_in(readings, w.register):
         return _parse_register(text)
-    chunks = _order_chunks(text)
+    chunks = _order_chunks(text, w)
     full = _looks_like_full_order(chunks, w)
     if full is not None:
-        return _parse_full_order(full, w)
+        return _parse_full_order(full, w, text, chunks)
     if _first_word_in(readings, w.order) and chunks:
-        short = _parse_short_order(chunks, w)
+        short = _parse_short_order(chunks, w, text, chunks)
         if short is not None:
             return short
     if _keyword(readings, w.balance, w) is not None:
@@ -1099,6 +1386,7 @@ def parse(text: str, *, poll_options: Sequence[str] = (), words: Words | None = 
 # Replies
 
 _TOKEN_MAX = 12
+_COUPON_KINDS = frozenset({OrderErrorKind.MISSING_COUPON, OrderErrorKind.BAD_COUPON, OrderErrorKind.EXTRA_COUPON})
 _CODES_MAX = 6
 
 
@@ -1134,8 +1422,11 @@ def order_error_reply(
     codes = [_cut(e.token) for e in errs if e.kind == first.kind]
     shown = ", ".join(codes[:_CODES_MAX]) + (" ..." if len(codes) > _CODES_MAX else "")
     example_key = "example_full" if first.form == OrderForm.FULL else "example_short"
+    example = reply_text(example_key, lang, words=w)
+    if first.kind in _COUPON_KINDS:
+        example = f"{example} {reply_text('example_coupon', lang, words=w)}"
     return reply_text(
         f"order_{first.kind.value}", lang, words=w,
         token=_cut(first.token), position=first.position or 1, codes=shown,
-        example=reply_text(example_key, lang, words=w), max_qty=w.max_qty, max_lines=w.max_lines,
+        example=example, max_qty=w.max_qty, max_lines=w.max_lines,
     )

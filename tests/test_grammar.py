@@ -4,6 +4,7 @@ errors, catalogue validation, polls, loop protection, reply texts and the word-l
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 
@@ -225,9 +226,43 @@ def test_short_order(text: str, lines: tuple[OrderLine, ...]) -> None:
     assert parse(text) == ShortOrder(lines)
 
 
-def test_digit_three_for_ze_is_no_keyword() -> None:
-    # Look-alikes are letters only: "3AKA3" (digit 3 for З) goes to the inbox, not to an error reply.
-    assert parse("3AKA3 31234 2") == Other()
+# Digits typed for look-alike letters on old phones (issue 5 follow-up): 3 for З, 0 for О, 4 for Ч,
+# 6 for Б — inside words that are otherwise letters only.
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3AKA3 31234 2", ShortOrder((OrderLine("31234", 2),))),
+    ("3aka3: 31234 x 2", ShortOrder((OrderLine("31234", 2),))),
+    ("0RDER 31234 2", ShortOrder((OrderLine("31234", 2),))),
+    ("3AKA3 1234567 SPO123 K 31234 2", Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),))),
+    ("CT0П", OptOut(1, "stop")),            # "stop" and "стоп" share a skeleton; the first listed names it
+    ("0ТПИСКА", OptOut(1, "отписка")),
+    ("6АЛАНС", Balance()),
+    ("П0M0ЩЬ", Help()),
+])
+def test_digit_lookalikes_inside_words_read_as_letters(text: str, expected: object) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3AKA3", "заказ"), ("ст0п", "стоп"), ("ст0п2", "ст0п2"), ("30", "30"), ("31234 3", "31234 3"),
+    ("a3456", "a3456"), ("spo30", "spo30"), ("4ерез", "через"), ("с00бщение", "сообщение"),
+])
+def test_digit_lookalikes_never_touch_numbers(text: str, expected: str) -> None:
+    assert normalise(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ЗАКАЗ 30340 3", ShortOrder((OrderLine("30340", 3),))),
+    ("ЗАКАЗ 31234 3шт 40006 6", ShortOrder((OrderLine("31234", 3), OrderLine("40006", 6)))),
+    ("1234567 SPO30 K 30403 40", Order("1234567", "30", Payment.CREDIT, False, (OrderLine("30403", 40),))),
+])
+def test_orders_made_of_lookalike_digits_keep_their_numbers(text: str, expected: object) -> None:
+    assert parse(text) == expected
+
+
+def test_digit_lookalikes_in_poll_answers() -> None:
+    assert parse("30", poll_options=("3", "30")) == PollAnswer("30", "30", "30")
+    assert parse("0K", poll_options=("ДА", "НЕТ")).option == "ДА"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("text", ["заказ получила спасибо", "Заказ 12345 когда придёт?", "Заказ 123456 готов?",
@@ -267,6 +302,17 @@ MALFORMED = [
     ("ORDER 31234 2.5", K.QTY_NOT_NUMBER, "2.5", 1, ("2.5", "2.5")),
     ("ЗАКАЗ 31234 два", K.QTY_NOT_NUMBER, "два", 1, ("два", "два")),
     ("ЗАКАЗ 31234 1 33456 150", K.QTY_TOO_BIG, "150", 2, ("150", "150")),
+    # Reported: a 4-digit quantity read as a code with the quantity missing.
+    ("1234567 SPO123 K 31234 5000", K.QTY_TOO_BIG, "5000", 1, ("5000", "5000")),
+    ("ЗАКАЗ 31234 2 33456 1500 шт", K.QTY_TOO_BIG, "1500", 2, ("1500", "1500")),
+    ("1234567 SPO123 K 31234 5000 33456 1", K.QTY_TOO_BIG, "5000", 1, ("5000", "5000")),
+    # Reported: a spaced X read as a multiplication sign ("123 X 31234") and the wrong token shown.
+    ("1234567 SPO123 X 31234 2", K.BAD_PAYMENT, "X", None, ("Буква оплаты X", "payment letter X")),
+    ("1234567 SPO123 Х 31234 2", K.BAD_PAYMENT, "Х", None, ("Буква оплаты Х", "payment letter Х")),
+    ("1234567 SPO 123 x 31234 2", K.BAD_PAYMENT, "X", None, ("X", "X")),
+    ("1234567 SPO123X 31234 2", K.BAD_PAYMENT, "X", None, ("X", "X")),
+    ("1234567 SPO123 K 31234 2 33456 спасибо", K.MISSING_QTY, "33456", 2, ("33456", "33456")),
+    ("ЗАКАЗ 31234 КУПОН AB23CD45", K.MISSING_QTY, "31234", 1, ("31234", "31234")),
 ]
 
 
@@ -285,6 +331,33 @@ def test_malformed_order(text: str, kind: OrderErrorKind, token: str, position: 
             assert str(position) in reply
 
 
+@pytest.mark.parametrize("lang", list(Lang))
+def test_quantity_too_big_names_the_limit_per_item(lang: Lang) -> None:
+    error = parse("1234567 SPO123 K 31234 5000")
+    assert isinstance(error, OrderError)
+    reply = order_error_reply(error, lang)
+    assert "5000" in reply and "99" in reply and "31234" not in reply.split(":")[1].split(".")[0]
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_unknown_payment_letter_names_both_known_letters(lang: Lang) -> None:
+    error = parse("1234567 SPO123 X 31234 2")
+    assert isinstance(error, OrderError)
+    reply = order_error_reply(error, lang)
+    assert re.search(r"\bX\b", reply) and "K" in reply and "N" in reply and "31234" not in reply.split(":")[0]
+    assert reply.endswith(reply_text("example_full", lang))
+
+
+@pytest.mark.parametrize(("text", "lines"), [
+    ("1234567 SPO123 K 31234 x 2", (OrderLine("31234", 2),)),
+    ("1234567 SPO123 K 31234 X 2 33456 х 1", (OrderLine("31234", 2), OrderLine("33456", 1))),
+    ("1234567 SPO123 K 31234x2 33456*1 4567-3 40001 × 4",
+     (OrderLine("31234", 2), OrderLine("33456", 1), OrderLine("4567", 3), OrderLine("40001", 4))),
+])
+def test_multiplication_signs_between_code_and_quantity_still_work(text: str, lines: tuple[OrderLine, ...]) -> None:
+    assert parse(text) == Order("1234567", "123", Payment.CREDIT, False, lines)
+
+
 def test_malformed_kinds_cover_at_least_ten() -> None:
     assert len({kind for _, kind, *_ in MALFORMED}) >= 14
 
@@ -298,6 +371,155 @@ def test_too_many_items() -> None:
     assert str(limit) in order_error_reply(error, Lang.RU)
     ok = parse("ЗАКАЗ " + " ".join(f"{10000 + i} 1" for i in range(limit)))
     assert isinstance(ok, ShortOrder) and len(ok.lines) == limit
+
+
+# ---------------------------------------------------------------------------------------------
+# Free text after a complete order: kept as the order's note (reported: "Спасибо" read as a code)
+
+BUG_NOTE = "1234567 SPO123 K 11111 2 22222 1 Спасибо, заберу в пятницу."
+TWO_LINES = (OrderLine("11111", 2), OrderLine("22222", 1))
+
+
+def test_sentence_after_a_full_order_is_its_note() -> None:
+    assert parse(BUG_NOTE) == Order("1234567", "123", Payment.CREDIT, False, TWO_LINES,
+                                    note="Спасибо, заберу в пятницу.")
+
+
+@pytest.mark.parametrize(("text", "note"), [
+    ("ЗАКАЗ 11111 2 22222 1 Спасибо, заберу в пятницу.", "Спасибо, заберу в пятницу."),
+    ("Re: заказ 11111 2 22222 1\nЗаберу САМА, после 18:00!", "Заберу САМА, после 18:00!"),
+    ("ORDER 11111x2, 22222 x 1. Will pick it up on Friday", "Will pick it up on Friday"),
+    ("ЗАКАЗ 11111 2 шт 22222 1 шт когда будет готов?", "когда будет готов?"),
+    ("ЗАКАЗ 11111 2 22222 1 оплачу 1500 руб. наличными", "оплачу 1500 руб. наличными"),
+    ("ЗАКАЗ 11111 2 22222 1   сто\u0301ит ли ждать?  ", "сто\u0301ит ли ждать?"),
+])
+def test_sentence_after_a_short_order_is_its_note_as_typed(text: str, note: str) -> None:
+    assert parse(text) == ShortOrder(TWO_LINES, note=note)
+
+
+@pytest.mark.parametrize("text", ["ЗАКАЗ 11111 2 22222 1 спасибо", "ЗАКАЗ 11111 2 22222 1 спасибо заранее!",
+                                  "1234567 SPO1 K 11111 2 22222 1 thank you"])
+def test_only_courtesy_words_after_an_order_make_no_note(text: str) -> None:
+    result = parse(text)
+    assert isinstance(result, (Order, ShortOrder)) and result.note is None and result.lines == TWO_LINES
+
+
+@pytest.mark.parametrize(("text", "kind", "token", "position"), [
+    # another code and quantity in the free text: an item typed wrong, never silently a note
+    ("1234567 SPO123 K 11111 2 Спасибо, ещё 33456 2", K.LETTER_FOR_CODE, "спасибо", 2),
+    ("1234567 SPO123 K 11111 2 и ещё a3456 x 1", K.LETTER_FOR_CODE, "и", 2),
+    ("1234567 SPO123 K 11111 2 ещё 31О34 - 1 шт", K.LETTER_FOR_CODE, "еще", 2),   # token as cleaned: ё → е
+    # a word followed by a quantity: a product named instead of its code
+    ("1234567 SPO123 K 11111 2 крем 2", K.LETTER_FOR_CODE, "крем", 2),
+    ("1234567 SPO123 K 11111 2 тушь x 1", K.LETTER_FOR_CODE, "тушь", 2),
+])
+def test_free_text_with_an_item_in_it_stays_an_error(text: str, kind: OrderErrorKind, token: str,
+                                                     position: int) -> None:
+    assert parse(text) == OrderError(kind, OrderForm.FULL, token, position)
+
+
+@pytest.mark.parametrize("text", ["ЗАКАЗ 11111 2 Спасибо, ещё 33456 2", "Заказ 12345 2 дня назад отправила, где он?",
+                                  "заказ 12345 3 недели жду", "ЗАКАЗ 11111 2 крем 2", "Order 12345 2 days ago, where is it?"])
+def test_short_order_prose_with_numbers_goes_to_the_inbox(text: str) -> None:
+    # The short form has no fixed shape: when the free text is not a clean note the message reads as
+    # prose and goes to staff (as before), rather than placing part of it.
+    assert parse(text) == Other()
+
+
+def test_full_order_where_the_number_counts_days_is_an_error_not_a_note() -> None:
+    assert parse("1234567 SPO1 K 11111 2 дня жду") == OrderError(K.LETTER_FOR_CODE, OrderForm.FULL, "дня", 2)
+
+
+def test_a_note_on_a_255_part_message_is_kept_whole_and_quickly() -> None:
+    tail = "Заберу в пятницу, " * 900
+    text = "ЗАКАЗ 31234 2 " + tail
+    started = time.perf_counter()
+    result = parse(text)
+    assert time.perf_counter() - started < 2.0
+    assert result == ShortOrder((OrderLine("31234", 2),), note=tail.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Coupons: КУПОН / COUPON / ПРОМОКОД <code> among or after the items
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("order 31234 2 coupon ab23cd45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 промокод: АВ23СЕ45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CE45")),  # Cyrillic А В С Е
+    ("ЗАКАЗ 31234 2 ПРОМО-КОД ab23cd45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 промо код №ab23cd45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 купон:bd3x4kmn", ShortOrder((OrderLine("31234", 2),), coupon="BD3X4KMN")),  # X between digits
+    ("ЗАКАЗ 31234 2 купон-ab23cd45.", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 КУПОН ABCD", ShortOrder((OrderLine("31234", 2),), coupon="ABCD")),
+    ("ЗАКАЗ 31234 2 КУПОН " + "A2" * 8, ShortOrder((OrderLine("31234", 2),), coupon="A2" * 8)),
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45 33456 1",
+     ShortOrder((OrderLine("31234", 2), OrderLine("33456", 1)), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45 спасибо", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("ЗАКАЗ 31234 2 купон AB23CD45, заберу в пятницу",
+     ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45", note="заберу в пятницу")),
+    ("ЗАКАЗ 31234 2 заберу в пятницу. Купон AB23CD45",
+     ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45", note="заберу в пятницу.")),
+    ("ЗАКАЗ 31234 2 заберу в пятницу, купон AB23CD45",
+     ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45", note="заберу в пятницу")),
+    ("ЗАКАЗ 31234 2 заберу в пятницу, купон AB23CD45. Спасибо!",
+     ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45", note="заберу в пятницу Спасибо!")),
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45 купон ab23cd45", ShortOrder((OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("1234567 SPO123 K 31234 2 COUPON AB23CD45",
+     Order("1234567", "123", Payment.CREDIT, False, (OrderLine("31234", 2),), coupon="AB23CD45")),
+    ("1234567 SPO123 N R 31234 2 33456 1 купон VESNA25 Спасибо, заберу в пятницу.",
+     Order("1234567", "123", Payment.IMMEDIATE, True, (OrderLine("31234", 2), OrderLine("33456", 1)),
+           coupon="VESNA25", note="Спасибо, заберу в пятницу.")),
+])
+def test_order_with_a_coupon(text: str, expected: object) -> None:
+    assert parse(text) == expected
+
+
+def test_coupon_word_in_a_question_after_the_order_is_part_of_the_note() -> None:
+    assert parse("ЗАКАЗ 31234 2 а купон на скидку будет?") == ShortOrder(
+        (OrderLine("31234", 2),), note="а купон на скидку будет?")
+
+
+COUPON_ERRORS = [
+    ("ЗАКАЗ 31234 2 КУПОН", K.MISSING_COUPON, "", ("КУПОН", "COUPON")),
+    ("ЗАКАЗ 31234 2 купон: спасибо", K.MISSING_COUPON, "", ("КУПОН", "COUPON")),
+    ("ЗАКАЗ 31234 2 купон на скидку", K.MISSING_COUPON, "", ("КУПОН", "COUPON")),
+    ("ЗАКАЗ 31234 2 спасибо, вот купон", K.MISSING_COUPON, "", ("КУПОН", "COUPON")),
+    ("1234567 SPO123 K 31234 2 ПРОМОКОД", K.MISSING_COUPON, "", ("КУПОН", "COUPON")),
+    ("ЗАКАЗ 31234 2 КУПОН AB2", K.BAD_COUPON, "AB2", ("AB2", "AB2")),
+    ("ЗАКАЗ 31234 2 КУПОН ЛЕТО2024", K.BAD_COUPON, "ЛЕТО2024", ("ЛЕТО2024", "ЛЕТО2024")),
+    ("ЗАКАЗ 31234 2 КУПОН " + "A2" * 9, K.BAD_COUPON, "A2" * 9, ("A2A2A2A2A...", "A2A2A2A2A...")),
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45 КУПОН XY45ZZ89", K.EXTRA_COUPON, "XY45ZZ89", ("XY45ZZ89", "XY45ZZ89")),
+    ("ЗАКАЗ 31234 2 КУПОН AB23CD45 заберу, купон XY45ZZ89", K.EXTRA_COUPON, "XY45ZZ89", ("XY45ZZ89", "XY45ZZ89")),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "token", "named"), COUPON_ERRORS)
+def test_malformed_coupon(text: str, kind: OrderErrorKind, token: str, named: tuple[str, str]) -> None:
+    error = parse(text)
+    assert isinstance(error, OrderError)
+    assert (error.kind, error.token) == (kind, token)
+    for lang, needle in zip((Lang.RU, Lang.EN), named):
+        reply = order_error_reply(error, lang)
+        assert needle in reply, reply
+        example = reply_text("example_full" if error.form == OrderForm.FULL else "example_short", lang)
+        assert reply.endswith(f"{example} {reply_text('example_coupon', lang)}"), reply
+        assert sms_parts(reply) <= 2
+
+
+def test_every_coupon_error_kind_is_exercised() -> None:
+    assert {k for k in OrderErrorKind if "coupon" in k.value} == {kind for _, kind, *_ in COUPON_ERRORS}
+
+
+@pytest.mark.parametrize(("lang", "word"), [(Lang.RU, "КУПОН"), (Lang.EN, "COUPON")])
+def test_help_lists_the_coupon(lang: Lang, word: str) -> None:
+    assert word in reply_text("help", lang)
+
+
+def test_a_coupon_is_not_checked_against_the_catalogue() -> None:
+    order = parse("ЗАКАЗ 31234 2 КУПОН AB23CD45")
+    assert isinstance(order, ShortOrder)
+    assert validate_order(order, CATALOGUE) == []
 
 
 # ---------------------------------------------------------------------------------------------
