@@ -176,3 +176,22 @@ def test_safe_filename() -> None:
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("..") == "contacts.csv" and safe_filename(None) == "contacts.csv"
     assert safe_filename("a<b>;|.csv") == "a_b_.csv"
+
+
+def test_upload_store_is_private_and_sweeps_leftovers(tmp_path: Path) -> None:
+    import os
+
+    uploads = Uploads(tmp_path / "import-uploads")
+    kept = uploads.put(b"phone\n+79160000001\n", "a.csv", 1, T0)
+    assert (tmp_path / "import-uploads").stat().st_mode & 0o777 == 0o700
+    assert uploads.get(kept.token, 1, T0 + 10) == kept and uploads.get(kept.token, 2, T0 + 10) is None
+    (uploads.root / "junk").mkdir()                              # no meta data: a crash's leftover
+    (uploads.root / "stray.txt").write_text("x")
+    staging = uploads.root / ".in-progress"                      # another thread is writing this one
+    staging.mkdir()
+    old_staging = uploads.root / ".crashed"
+    old_staging.mkdir()
+    os.utime(old_staging, (0, 0))
+    assert uploads.sweep(T0 + 20) == 3
+    assert sorted(p.name for p in uploads.root.iterdir()) == [".in-progress", kept.token]
+    assert uploads.sweep(T0 + IMPORT_TTL_S + 1) == 1 and uploads.get(kept.token, 1, T0 + IMPORT_TTL_S + 1) is None

@@ -8,7 +8,6 @@ or an hour passes; the browser only ever holds the token, never a path.
 
 from __future__ import annotations
 
-import atexit
 import csv
 import io
 import json
@@ -17,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,31 +59,39 @@ def safe_filename(raw: str | None) -> str:
 
 
 class Uploads:
-    """Uploaded files in one private temporary directory (0700), each under a random token, kept at most an hour."""
+    """Uploaded files in one private directory (0700), each under a random token, deleted after an hour at most.
 
-    def __init__(self, root: Path | None = None) -> None:
+    The directory sits next to the database (`<data>/import-uploads`), so files a crash left behind are swept
+    by the next run too. A file is written under a staging name and renamed into place with its meta data, so
+    a sweep in another thread never sees half an upload.
+    """
+
+    def __init__(self, root: Path) -> None:
         self._root = root
+        self._ready = False
         self._lock = threading.Lock()
 
     @property
     def root(self) -> Path:
-        """The directory (created on first use, removed when the process exits)."""
+        """The directory (created on first use, readable by this user only)."""
         with self._lock:
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="smsgw-import-"))  # mkdtemp: mode 0700, unguessable
-                atexit.register(shutil.rmtree, self._root, True)
+            if not self._ready:
+                self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._root.chmod(0o700)
+                self._ready = True
             return self._root
 
     def put(self, data: bytes, filename: str, user_id: int, now: float) -> Upload:
         """Keep a file; returns its record with a fresh token."""
         self.sweep(now)
         token = secrets.token_urlsafe(24)
-        folder = self.root / token / "csv"  # the file apart from meta.json, whatever its name
-        folder.mkdir(mode=0o700, parents=True)
-        path = folder / safe_filename(filename)
-        path.write_bytes(data)
-        upload = Upload(token, path, path.name, user_id, now, None)
-        self._write_meta(upload)
+        staging = self.root / f".{token}"
+        (staging / "csv").mkdir(mode=0o700, parents=True)  # the file apart from meta.json, whatever its name
+        name = safe_filename(filename)
+        (staging / "csv" / name).write_bytes(data)
+        upload = Upload(token, self.root / token / "csv" / name, name, user_id, now, None)
+        self._write_meta(upload, staging)
+        staging.rename(self.root / token)
         return upload
 
     def get(self, token: str, user_id: int, now: float) -> Upload | None:
@@ -105,7 +113,7 @@ class Uploads:
     def remember_mapping(self, upload: Upload, mapping: dict[str, str] | None) -> Upload:
         """Store the column mapping of the last dry run: the import uses exactly what was checked."""
         upload = Upload(upload.token, upload.path, upload.filename, upload.user_id, upload.created, mapping)
-        self._write_meta(upload)
+        self._write_meta(upload, self.root / upload.token)
         return upload
 
     def drop(self, token: str) -> None:
@@ -114,22 +122,37 @@ class Uploads:
             shutil.rmtree(self.root / token, ignore_errors=True)
 
     def sweep(self, now: float) -> int:
-        """Delete uploads older than an hour (and unreadable leftovers); returns how many went."""
+        """Delete uploads older than an hour, and leftovers without readable meta data; returns how many went."""
         gone = 0
         for folder in list(self.root.iterdir()):
-            try:
-                created = float(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["created"])
-            except (OSError, ValueError, KeyError, TypeError):
+            if folder.name.startswith("."):
+                # a staging folder: in progress now, or left by a crash (then older than an hour by the disk's clock)
+                try:
+                    stale = time.time() - folder.stat().st_mtime > IMPORT_TTL_S
+                except OSError:
+                    stale = False
+                if not stale:
+                    continue
                 created = None
+            else:
+                try:
+                    created = float(json.loads((folder / "meta.json").read_text(encoding="utf-8"))["created"])
+                except (OSError, ValueError, KeyError, TypeError):
+                    created = None
             if created is None or not (now - IMPORT_TTL_S <= created <= now + IMPORT_TTL_S):
-                shutil.rmtree(folder, ignore_errors=True)
+                if folder.is_dir():
+                    shutil.rmtree(folder, ignore_errors=True)
+                else:
+                    folder.unlink(missing_ok=True)
                 gone += 1
         return gone
 
-    def _write_meta(self, upload: Upload) -> None:
+    def _write_meta(self, upload: Upload, folder: Path) -> None:
         meta = {"filename": upload.filename, "user_id": upload.user_id, "created": upload.created,
                 "mapping": upload.mapping}
-        (self.root / upload.token / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        temporary = folder / "meta.json.new"
+        temporary.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        temporary.replace(folder / "meta.json")  # atomic: a reader sees the old meta or the new, never half
 
 
 def file_headers(path: Path, delimiter: str) -> list[str]:
@@ -150,7 +173,8 @@ def shown_rows(report: contacts.ImportReport) -> list[contacts.RowResult]:
 
 def register(app: bottle.Bottle, web: Web) -> None:
     """Add the contact pages."""
-    uploads: Uploads = web.extras.setdefault("uploads", Uploads())
+    uploads: Uploads = web.extras.setdefault(
+        "uploads", Uploads(Path(web.config.database.path).resolve().parent / "import-uploads"))
 
     def visible(user: security.User, contact: dict[str, Any] | None) -> bool:
         return contact is not None and (user.is_staff or (user.contact_id is not None
