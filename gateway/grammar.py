@@ -13,12 +13,21 @@ Rules of this module:
   bulk sending, staff review) is cheap to undo.
 - Words are compared through a "skeleton" (look-alikes resolved, Cyrillic transliterated to a lossy
   Latin key, doubled letters collapsed), so a list entry matches its Latin transliterations and
-  look-alike spellings.  Tier 1 needs the *whole* message (minus filler words) to be a listed
+  look-alike spellings.  Digits typed for letters (0→О, 3→З, 4→Ч, 6→Б: "3AKA3", "CT0П") are read
+  as letters only in a word that is otherwise letters; numbers and codes are never changed.  Tier 1 needs the *whole* message (minus filler words) to be a listed
   phrase, or STOP/СТОП followed by at most a few words without a veto word.
 - Edge cases, decided: "стоп-кран сломался?" is Other (a hyphenated compound is one word);
   "крем для стоп" is Other; "Стоп, я ошиблась в заказе" is tier 2 (veto word); "нет, спасибо" and
   "нет" are never opt-outs (a lone НЕТ after a campaign is for the caller to route, §3.3);
   "ОТМЕНА"/"CANCEL" alone are tier 1 as the issue lists them, "отмена заказа" is Other.
+- Orders: a 4+-digit number where a quantity belongs is a code (the previous one has no quantity)
+  only when a quantity follows it; otherwise it is a quantity that is too big ("31234 5000").  A
+  spaced "x" is a word (skip word between code and quantity, unknown payment letter after SPO); only
+  a glued "31234x2" is a multiplication.  `КУПОН|COUPON|ПРОМОКОД <code>` may stand among or after
+  the items (one per order).  Free text after the last item is the order's `note`, as typed, unless
+  it holds a code/quantity pair, starts with a word followed by a quantity ("крем 2") or makes the
+  quantity count days ("2 дня назад"): then a full order is an error and a short one, like any
+  short order with prose in it, is Other (the inbox).
 - The parser does not know who sent the text: `Register`, `Broadcast`, `ShortOrder` and `Balance`
   are checked against the sender's role by the caller (a customer's "Всем спасибо!" parses as a
   Broadcast and should then go to the inbox).  Call `looks_automatic()` first and never answer
@@ -250,9 +259,11 @@ def _is_lat(ch: str) -> bool:
     return "a" <= ch <= "z"
 
 
-def _clean(text: str) -> str:
+def _clean(text: str, *, strip_prefix: bool = True) -> str:
     """Prefix-stripped, NFKC, case-folded text with accents, ё and format characters removed."""
-    text = _PREFIX_RE.sub("", text.translate(_CONFUSABLES))
+    text = text.translate(_CONFUSABLES)
+    if strip_prefix:
+        text = _PREFIX_RE.sub("", text)
     text = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     kept = "".join(
@@ -272,8 +283,9 @@ def _split_words(text: str) -> list[str]:
 
 # Digits that old-phone users type for the letter they resemble ("3AKA3", "CT0П", "4ерез", "6аланс").
 # Read as letters only inside a word that is otherwise letters, with at least as many letters as such
-# digits and no run of two at either end, so numbers, codes ("A3456", "SPO30") and quantities are never
-# touched.  Orders read their numbers from the raw text (`_order_chunks`), not from these words.
+# digits (twice as many when two digits stand together at an end: "60льше", "0Т", "С006ЩЕНИЯ", but not
+# "SPO30", "30шт"), so numbers, codes ("A3456", "31234") and quantities are never touched.  Orders read their numbers from the
+# raw text (`_order_chunks`), not from these words.
 _DIGIT_LETTERS = {"0": "o", "3": "з", "4": "ч", "6": "б"}
 _EDGE_DIGIT_RUN_RE = re.compile(r"^[0-9]{2}|[0-9]{2}$")
 
@@ -288,7 +300,7 @@ def _undigit(word: str) -> str:
             letters += 1
         elif ch != "-":
             return word
-    if not digits or letters < max(digits, 1) or _EDGE_DIGIT_RUN_RE.search(word):
+    if not digits or letters < digits or (_EDGE_DIGIT_RUN_RE.search(word) and letters < 2 * digits):
         return word
     return "".join(_DIGIT_LETTERS.get(ch, ch) for ch in word)
 
@@ -778,16 +790,18 @@ _ORDER_WORD_RE = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)*$")
 _NOTE_INNER_EDGE = " \t\r\n,;:-—–"
 
 
-def _split_coupon_keyword(piece: str, w: Words) -> tuple[str, str] | None:
+@functools.lru_cache(maxsize=4096)
+def _split_coupon_keyword(piece: str, keys: frozenset[str]) -> tuple[str, str] | None:
     """(keyword, glued code or "") when a whitespace piece starts with a coupon keyword; else None.
 
-    Handles "купон", "купон:", "КУПОН:AB23CD45", "промо-код", "купон-ab23cd45".
+    Handles "купон", "купон:", "КУПОН:AB23CD45", "промо-код", "купон-ab23cd45".  Cached: a long
+    note is tokenised a dozen times while its place in the raw text is found (`_chunk_offset`).
     """
     head, *glued = _KEYWORD_SEP_RE.split(piece.strip(_PIECE_EDGE), maxsplit=1)
     parts = head.split("-")
     for k in range(min(len(parts), 3), 0, -1):   # the longest hyphenated keyword wins ("промо-код")
         keyword = "-".join(parts[:k])
-        if _letter_key(keyword) in w.coupon:
+        if _letter_key(keyword) in keys:
             code = "-".join(parts[k:])
             if glued:
                 code = f"{code}-{glued[0]}" if code else glued[0]
@@ -795,25 +809,28 @@ def _split_coupon_keyword(piece: str, w: Words) -> tuple[str, str] | None:
     return None
 
 
-def _piece_chunks(piece: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _piece_chunks(piece: str) -> tuple[str, ...]:
     """Order tokens of one whitespace-free piece: digit runs (sign kept), words, SPO chunks."""
-    s = _ORDER_SEP_RE.sub(" ", piece)
+    s = _DIGIT_JOIN_RE.sub(" ", piece)
+    s = _ORDER_SEP_RE.sub(" ", s)
     s = _SIGN_RE.sub(lambda m: " " + m["sign"] if m["sign"] else m["hyphen"] or " ", s)
     out = []
     for chunk in s.split():
         unit = _UNIT_RE.match(chunk)
         out.append(unit.group(1) or unit.group(2) if unit else chunk)
-    return out
+    return tuple(out)
 
 
-def _order_chunks(text: str, w: Words) -> list[str]:
+def _order_chunks(text: str, w: Words, *, whole: bool = True) -> list[str]:
     """Tokens of an order message: digit runs (sign kept), "+7…" phones, words, SPO chunks.
 
     A coupon keyword is followed by its code as one chunk, kept whole (codes may hold "X" between
-    digits); skip words and punctuation between the keyword and the code are dropped.
+    digits); skip words and punctuation between the keyword and the code are dropped.  `whole=False`
+    reads a piece cut from the end of a message (no "Re:" prefix to strip there).
     """
-    s = _clean(text)
-    head = _PHONE_HEAD_RE.match(s)
+    s = _clean(text, strip_prefix=whole)
+    head = _PHONE_HEAD_RE.match(s) if whole else None
     chunks: list[str] = []
     if head:
         chunks.append("+7" + "".join(head.groups()))
@@ -822,10 +839,10 @@ def _order_chunks(text: str, w: Words) -> list[str]:
     pieces = s.split()
     i = 0
     while i < len(pieces):
-        coupon = _split_coupon_keyword(pieces[i], w)
+        coupon = _split_coupon_keyword(pieces[i], w.coupon)
         i += 1
         if coupon is None:
-            chunks.extend(_piece_chunks(_DIGIT_JOIN_RE.sub(" ", pieces[i - 1])))
+            chunks.extend(_piece_chunks(pieces[i - 1]))
             continue
         keyword, code = coupon
         chunks.append(keyword)
@@ -1046,12 +1063,12 @@ def _chunk_offset(text: str, chunks: Sequence[str], k: int, w: Words) -> int | N
     lo, hi, found = 0, len(starts) - 1, -1
     while lo <= hi:
         mid = (lo + hi) // 2
-        if len(_order_chunks(text[starts[mid]:], w)) >= len(want):
+        if len(_order_chunks(text[starts[mid]:], w, whole=False)) >= len(want):
             found, lo = mid, mid + 1
         else:
             hi = mid - 1
     for j in starts[max(found - _OFFSET_TRIES, 0):found + 1][::-1] if found >= 0 else ():
-        if _order_chunks(text[j:], w) == want:
+        if _order_chunks(text[j:], w, whole=False) == want:
             return j
     return None
 

@@ -246,6 +246,7 @@ def test_digit_lookalikes_inside_words_read_as_letters(text: str, expected: obje
 @pytest.mark.parametrize(("text", "expected"), [
     ("3AKA3", "заказ"), ("ст0п", "стоп"), ("ст0п2", "ст0п2"), ("30", "30"), ("31234 3", "31234 3"),
     ("a3456", "a3456"), ("spo30", "spo30"), ("4ерез", "через"), ("с00бщение", "сообщение"),
+    ("60льше", "больше"), ("30шт", "30шт"), ("3456a", "3456a"), ("0", "0"), ("-30", "30"),
 ])
 def test_digit_lookalikes_never_touch_numbers(text: str, expected: str) -> None:
     assert normalise(text) == expected
@@ -262,6 +263,7 @@ def test_orders_made_of_lookalike_digits_keep_their_numbers(text: str, expected:
 
 def test_digit_lookalikes_in_poll_answers() -> None:
     assert parse("30", poll_options=("3", "30")) == PollAnswer("30", "30", "30")
+    assert parse("3A", poll_options=("3A", "3B")).option == "3A"  # type: ignore[union-attr]
     assert parse("0K", poll_options=("ДА", "НЕТ")).option == "ДА"  # type: ignore[union-attr]
 
 
@@ -757,8 +759,18 @@ def test_missing_word_list_file(tmp_path: Path) -> None:
 
 ORDERISH = st.lists(st.sampled_from(
     ["1234567", "SPO123", "СПО", "spo", "K", "Н", "R", "Р", "KR", "31234", "2", "0", "-3", "2.5", "150",
-     "ЗАКАЗ", "ORDER", "x", "шт", "+7", "89161234567", "abc", "СТОП", "REG", "ВСЕМ", ",", "\n", "№", "?"]),
+     "ЗАКАЗ", "ORDER", "x", "шт", "+7", "89161234567", "abc", "СТОП", "REG", "ВСЕМ", ",", "\n", "№", "?",
+     "5000", "X", "3AKA3", "КУПОН", "coupon:", "промо-код", "AB23CD45", "bd3x4kmn", "ЛЕТО", "Спасибо,",
+     "заберу", "в", "пятницу.", "дня", "крем", "Re:", "31О34", "сто\u0301ит"]),
     max_size=14).map(" ".join)
+# Orders that are valid up to their last item, then any mix of words: exercises notes and coupons.
+ORDER_WITH_TAIL = st.tuples(
+    st.sampled_from(["1234567 SPO123 K 31234 2", "ЗАКАЗ 31234 2 33456 1", "order 31234x2"]),
+    st.lists(st.sampled_from(["КУПОН", "COUPON", "AB23CD45", "bd3x4kmn", "Спасибо,", "заберу", "в", "пятницу.",
+                              "18:00", "1500", "руб.", "2", "33456", "шт", "x", "!", "а", "купон?", "\n",
+                              "Заберу", "САМА", "сто\u0301ит", "ли", "—", "Re:", "AB", "спс"]),
+             min_size=1, max_size=10),
+).map(lambda parts: parts[0] + " " + " ".join(parts[1]))
 
 
 @given(st.one_of(st.text(), st.text(alphabet=st.characters(codec=None, exclude_categories=())), ORDERISH),
@@ -774,8 +786,8 @@ def test_parse_never_raises(text: str, options: list[str]) -> None:
     detect_lang(text)
 
 
-@given(ORDERISH)
-@settings(max_examples=300)
+@given(st.one_of(ORDERISH, ORDER_WITH_TAIL))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_parsed_orders_respect_their_limits(text: str) -> None:
     result = parse(text)
     if isinstance(result, (Order, ShortOrder)):
@@ -783,6 +795,14 @@ def test_parsed_orders_respect_their_limits(text: str) -> None:
         assert 1 <= len(result.lines) <= words.max_lines
         assert all(1 <= line.qty <= words.max_qty and 4 <= len(line.code) <= 6 and line.code.isdigit()
                    for line in result.lines)
+        assert result.coupon is None or re.fullmatch(r"[A-Z0-9]{4,16}", result.coupon)
+        if result.note is not None:
+            # the note is the customer's own text: a non-empty piece of the message (or two, around a coupon)
+            assert result.note == result.note.strip() and result.note
+            assert all(piece in text for piece in result.note.split(" ") if piece), (text, result.note)
+    elif isinstance(result, OrderError):
+        for lang in Lang:
+            assert order_error_reply(result, lang)
 
 
 @pytest.mark.parametrize("text", ["а" * 17_000, "стоп " * 3_400, "1234567 SPO1 K " + "31234 2 " * 2_000,

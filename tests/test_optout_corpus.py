@@ -41,6 +41,8 @@ SCHEMES = [
      "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "ju", "я": "ja"},
 ]
 CYR_TO_LAT_UPPER = dict(zip("АВЕКМНОРСТХУ", "ABEKMHOPCTXY"))
+# Digits an old phone's user types for a letter: 0 for О, 3 for З, 4 for Ч, 6 for Б.
+DIGIT_FOR_LETTER = {"О": "0", "З": "3", "Ч": "4", "Б": "6"}
 CYR_TO_LAT_LOWER = dict(zip("аеорсху", "aeopcxy"))
 LAT_TO_CYR_UPPER = {v: k for k, v in CYR_TO_LAT_UPPER.items()}
 LAT_TO_CYR_LOWER = {v: k for k, v in CYR_TO_LAT_LOWER.items()}
@@ -89,7 +91,7 @@ def variants(base: str, russian: bool) -> set[str]:
     out |= {p.format(base) for p in PUNCTUATION}
     if russian:
         out |= {swap(base.upper(), CYR_TO_LAT_UPPER), swap(base.lower(), CYR_TO_LAT_LOWER, 2),
-                swap(base.upper(), CYR_TO_LAT_UPPER, 2) + "!"}
+                swap(base.upper(), CYR_TO_LAT_UPPER, 2) + "!", swap(base.upper(), DIGIT_FOR_LETTER)}
         for scheme in SCHEMES:
             lat = translit(base.lower(), scheme)
             out |= {lat, lat.upper(), lat.capitalize() + "!"}
@@ -111,6 +113,7 @@ def test_tier1_corpus_is_large_enough() -> None:
     assert any("otpis" in t.lower() for t in TIER1_CORPUS)
     assert any("hvatit" in t.lower() or "xvatit" in t.lower() for t in TIER1_CORPUS)
     assert any(any(c in t for c in "ABEKMHOPCTXY") and any("А" <= c <= "я" for c in t) for t in TIER1_CORPUS)
+    assert "CT0П" not in TIER1_CORPUS and "СТ0П" in TIER1_CORPUS and "0ТКА3" in TIER1_CORPUS
 
 
 def test_every_tier1_variant_opts_out() -> None:
