@@ -621,7 +621,8 @@ def test_machine_made_text(text: str) -> None:
     assert looks_automatic(text)
 
 
-@pytest.mark.parametrize("key", ["optout", "optin", "help", "reg_usage", "order_missing_spo", "poll_thanks"])
+@pytest.mark.parametrize("key", ["optout", "optin", "help", "reg_usage", "order_missing_spo", "poll_thanks",
+                                 "order_qty_too_big", "order_missing_coupon", "order_bad_coupon", "order_extra_coupon"])
 @pytest.mark.parametrize("lang", list(Lang))
 def test_our_own_replies_coming_back_are_machine_made(key: str, lang: Lang) -> None:
     echoed = "Re: " + reply_text(key, lang, **SAMPLE)
@@ -629,7 +630,10 @@ def test_our_own_replies_coming_back_are_machine_made(key: str, lang: Lang) -> N
 
 
 @pytest.mark.parametrize("text", ["INFO", "СТОП", "Да", "Где мой заказ?", "БАЛАНС", "Я на связи, звоните",
-                                  "ЗАКАЗ 31234 2", "Спасибо, получила", "Не отвечает курьер"])
+                                  "ЗАКАЗ 31234 2", "Спасибо, получила", "Не отвечает курьер",
+                                  "Платье слишком большое, не больше 46 размера надо", "This dress is too big, at most size 10",
+                                  "В заказе можно указать только один купон?", "Only one coupon per order?",
+                                  "ЗАКАЗ 31234 2 КУПОН AB23CD45", "Какой код купона неверный?"])
 def test_human_text_is_not_machine_made(text: str) -> None:
     assert not looks_automatic(text)
 

@@ -11,7 +11,7 @@ import itertools
 
 import pytest
 
-from gateway.grammar import OptOut, Other, PollAnswer, parse
+from gateway.grammar import OptOut, Other, PollAnswer, looks_automatic, parse
 
 RU_TIER1 = [
     "стоп", "СТОП все", "стопвсе", "отписка", "отписаться", "отпишите", "отпишите меня",
@@ -174,6 +174,11 @@ def test_no_ordinary_reply_opts_out() -> None:
 def test_ordinary_replies_stay_out_of_review_except_the_listed_ones() -> None:
     reviewed = {b for b in ORDINARY for t in ordinary_variants(b) if isinstance(parse(t), OptOut)}
     assert reviewed == REVIEW_ALLOWED
+
+
+def test_no_ordinary_reply_looks_machine_made() -> None:
+    # Loop protection must not silence customers: our replies' fixed parts are never ordinary text.
+    assert [t for t in ORDINARY_CORPUS if looks_automatic(t)] == []
 
 
 @pytest.mark.parametrize("text", ["да", "нет", "Нет, спасибо", "ДА!", "yes", "no"])
