@@ -25,9 +25,9 @@ Rules of this module:
   spaced "x" is a word (skip word between code and quantity, unknown payment letter after SPO); only
   a glued "31234x2" is a multiplication.  `КУПОН|COUPON|ПРОМОКОД <code>` may stand among or after
   the items (one per order).  Free text after the last item is the order's `note`, as typed, unless
-  it holds a code/quantity pair, starts with a word followed by a quantity ("крем 2") or makes the
-  quantity count days ("2 дня назад"): then a full order is an error and a short one, like any
-  short order with prose in it, is Other (the inbox).
+  it holds a code/quantity pair, names a product with a quantity ("крем 2", not "заберу после 2")
+  or makes the quantity count days ("2 дня назад"): then a full order is an error and a short one,
+  like any short order with prose in it, is Other (the inbox).
 - The parser does not know who sent the text: `Register`, `Broadcast`, `ShortOrder` and `Balance`
   are checked against the sender's role by the caller (a customer's "Всем спасибо!" parses as a
   Broadcast and should then go to the inbox).  Call `looks_automatic()` first and never answer
@@ -467,6 +467,7 @@ class Words:
     order_trailing: frozenset[str]
     coupon: frozenset[str]
     quantity_nouns: tuple[_Pattern, ...]
+    time_prepositions: tuple[_Pattern, ...]
     max_qty: int
     max_lines: int
     balance: Mapping[str, str]
@@ -500,6 +501,7 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "register": frozenset({"keywords"}), "balance": frozenset({"keywords"}),
     "broadcast": frozenset({"keywords"}),
     "order": frozenset({"keywords", "coupon_keywords", "skip_words", "trailing_words", "quantity_nouns",
+                        "time_prepositions",
                         "max_qty", "max_lines"}),
     "poll": frozenset({"yes", "no", "fillers"}),
     "automatic": frozenset({"patterns"}),
@@ -633,6 +635,7 @@ class _Loader:
             order_trailing=self.word_set("order", "trailing_words"),
             coupon=self.word_set("order", "coupon_keywords"),
             quantity_nouns=self.patterns("order", "quantity_nouns"),
+            time_prepositions=self.patterns("order", "time_prepositions"),
             max_qty=self.integer("order", "max_qty", 1, 9999),
             max_lines=self.integer("order", "max_lines", 1, 1000),
             balance=self.keys("balance", "keywords", fillers),
@@ -924,23 +927,49 @@ def _has_item_pair(chunks: Sequence[str], w: Words) -> bool:
     return False
 
 
+def _named_item(chunks: Sequence[str], w: Words) -> str | None:
+    """The first word followed by a quantity the way an item is, or None.
+
+    "крем 2", "тушь x 1", "помаду 1 шт, спасибо" name a product instead of its code; "заберу 2 числа",
+    "после 2", "в 2" do not (a word after the number, a time preposition, a word of one or two letters).
+    """
+    n = len(chunks)
+    ignored = w.order_trailing | w.order_skip | w.coupon
+
+    def skip(j: int) -> int:
+        """Index of the next chunk that is not a skip word."""
+        while j < n and _letter_key(chunks[j]) in w.order_skip:
+            j += 1
+        return j
+
+    for p, word in enumerate(chunks):
+        if len(word) < 3 or not _ORDER_WORD_RE.match(word) or _letter_key(word) in ignored:
+            continue
+        if _find_any(w.time_prepositions, _resolve([word])) is not None:
+            continue
+        q = skip(p + 1)
+        if q >= n or not _QTY_LIKE_RE.match(chunks[q]):
+            continue
+        r = skip(q + 1)
+        if (r > q + 1 or r >= n or _code_like(chunks[r])
+                or all(_letter_key(c) in w.order_trailing | w.order_skip for c in chunks[r:])
+                or (_ORDER_WORD_RE.match(chunks[r]) and (s := skip(r + 1)) < n and _QTY_LIKE_RE.match(chunks[s]))):
+            return word   # "крем 2", "крем 2 шт", "крем 2 31234", "крем 2, помаду 1"
+    return None
+
+
 def _note_part(
-    chunks: Sequence[str], start: int, form: OrderForm, w: Words
+    chunks: Sequence[str], start: int, form: OrderForm, w: Words, position: int
 ) -> tuple[str | None, tuple[tuple[int, int], ...]] | OrderError | None:
     """(coupon, note ranges) for free text from `start` (a word after the last item); None if no note.
 
-    None means the text is not a note: it holds a code/quantity pair (another item typed wrong), its
-    first word is followed by a quantity ("крем 2"), or that word makes the number before it count
-    something else ("2 дня назад").  The caller then reports the word as it always did.
+    None means the text is not a note: it holds a code/quantity pair (another item typed wrong) or
+    its first word makes the number before it count something else ("2 дня назад"); the caller then
+    reports the first word as it always did.  A product named with a quantity ("крем 2") is reported
+    by its name.
     """
     n = len(chunks)
-    first = chunks[start]
-    if _find_any(w.quantity_nouns, _resolve([first])) is not None:
-        return None
-    j = start + 1
-    while j < n and _letter_key(chunks[j]) in w.order_skip:
-        j += 1
-    if j < n and _QTY_LIKE_RE.match(chunks[j]):
+    if _find_any(w.quantity_nouns, _resolve([chunks[start]])) is not None:
         return None
     coupon: str | None = None
     ranges: list[tuple[int, int]] = []
@@ -967,6 +996,9 @@ def _note_part(
     kept = [chunks[k] for a, b in ranges for k in range(a, b)]
     if _has_item_pair(kept, w):
         return None
+    named = _named_item(kept, w)
+    if named is not None:
+        return OrderError(OrderErrorKind.LETTER_FOR_CODE, form, named, position)
     if all(_letter_key(c) in w.order_trailing | w.order_skip for c in kept):
         ranges = []
     return coupon, tuple(ranges)
@@ -1005,7 +1037,7 @@ def _parse_lines(chunks: Sequence[str], form: OrderForm, w: Words) -> _Items | O
         if all(_letter_key(c) in trailing for c in chunks[i:]):
             break
         if lines and _ORDER_WORD_RE.match(token):
-            tail = _note_part(chunks, i, form, w)
+            tail = _note_part(chunks, i, form, w, len(lines) + 1)
             if isinstance(tail, OrderError):
                 return tail
             if tail is not None:

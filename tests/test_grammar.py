@@ -394,6 +394,11 @@ def test_sentence_after_a_full_order_is_its_note() -> None:
     ("ЗАКАЗ 11111 2 шт 22222 1 шт когда будет готов?", "когда будет готов?"),
     ("ЗАКАЗ 11111 2 22222 1 оплачу 1500 руб. наличными", "оплачу 1500 руб. наличными"),
     ("ЗАКАЗ 11111 2 22222 1   сто\u0301ит ли ждать?  ", "сто\u0301ит ли ждать?"),
+    # numbers in the free text that are times and dates, not quantities
+    ("ЗАКАЗ 11111 2 22222 1 заберу 2 числа", "заберу 2 числа"),
+    ("ЗАКАЗ 11111 2 22222 1 заберу после 2", "заберу после 2"),
+    ("ЗАКАЗ 11111 2 22222 1 буду в 5, позвоню", "буду в 5, позвоню"),
+    ("ORDER 11111 2 22222 1 pick up at 5", "pick up at 5"),
 ])
 def test_sentence_after_a_short_order_is_its_note_as_typed(text: str, note: str) -> None:
     assert parse(text) == ShortOrder(TWO_LINES, note=note)
@@ -411,9 +416,12 @@ def test_only_courtesy_words_after_an_order_make_no_note(text: str) -> None:
     ("1234567 SPO123 K 11111 2 Спасибо, ещё 33456 2", K.LETTER_FOR_CODE, "спасибо", 2),
     ("1234567 SPO123 K 11111 2 и ещё a3456 x 1", K.LETTER_FOR_CODE, "и", 2),
     ("1234567 SPO123 K 11111 2 ещё 31О34 - 1 шт", K.LETTER_FOR_CODE, "еще", 2),   # token as cleaned: ё → е
-    # a word followed by a quantity: a product named instead of its code
+    # a word followed by a quantity: a product named instead of its code, reported by that name
     ("1234567 SPO123 K 11111 2 крем 2", K.LETTER_FOR_CODE, "крем", 2),
     ("1234567 SPO123 K 11111 2 тушь x 1", K.LETTER_FOR_CODE, "тушь", 2),
+    ("1234567 SPO123 K 11111 2 крем 2, помаду 1", K.LETTER_FOR_CODE, "крем", 2),
+    ("1234567 SPO123 K 11111 2 спасибо, и ещё помаду 1 шт", K.LETTER_FOR_CODE, "помаду", 2),
+    ("1234567 SPO123 K 11111 2 22222 1 и тушь 1 спасибо", K.LETTER_FOR_CODE, "тушь", 3),
 ])
 def test_free_text_with_an_item_in_it_stays_an_error(text: str, kind: OrderErrorKind, token: str,
                                                      position: int) -> None:
