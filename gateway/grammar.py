@@ -14,8 +14,9 @@ Rules of this module:
 - Words are compared through a "skeleton" (look-alikes resolved, Cyrillic transliterated to a lossy
   Latin key, doubled letters collapsed), so a list entry matches its Latin transliterations and
   look-alike spellings.  Digits typed for letters (0→О, 3→З, 4→Ч, 6→Б: "3AKA3", "CT0П") are read
-  as letters only in a word that is otherwise letters; numbers and codes are never changed.  Tier 1 needs the *whole* message (minus filler words) to be a listed
-  phrase, or STOP/СТОП followed by at most a few words without a veto word.
+  as letters only in a word that is otherwise letters; numbers and codes are never changed.
+  Tier 1 needs the *whole* message (minus filler words) to be a listed phrase, or STOP/СТОП
+  followed by at most a few words without a veto word.
 - Edge cases, decided: "стоп-кран сломался?" is Other (a hyphenated compound is one word);
   "крем для стоп" is Other; "Стоп, я ошиблась в заказе" is tier 2 (veto word); "нет, спасибо" and
   "нет" are never opt-outs (a lone НЕТ after a campaign is for the caller to route, §3.3);
@@ -283,9 +284,9 @@ def _split_words(text: str) -> list[str]:
 
 # Digits that old-phone users type for the letter they resemble ("3AKA3", "CT0П", "4ерез", "6аланс").
 # Read as letters only inside a word that is otherwise letters, with at least as many letters as such
-# digits (twice as many when two digits stand together at an end: "60льше", "0Т", "С006ЩЕНИЯ", but not
-# "SPO30", "30шт"), so numbers, codes ("A3456", "31234") and quantities are never touched.  Orders read their numbers from the
-# raw text (`_order_chunks`), not from these words.
+# digits (twice as many when two digits stand together at an end): "60льше", "0Т", "С006ЩЕНИЯ", but
+# not "SPO30", "30шт".  Numbers, codes ("A3456", "31234") and quantities are never touched, and
+# orders read their numbers from the raw text (`_order_chunks`), not from these words.
 _DIGIT_LETTERS = {"0": "o", "3": "з", "4": "ч", "6": "б"}
 _EDGE_DIGIT_RUN_RE = re.compile(r"^[0-9]{2}|[0-9]{2}$")
 
@@ -501,8 +502,7 @@ _SECTIONS: Mapping[str, frozenset[str]] = {
     "register": frozenset({"keywords"}), "balance": frozenset({"keywords"}),
     "broadcast": frozenset({"keywords"}),
     "order": frozenset({"keywords", "coupon_keywords", "skip_words", "trailing_words", "quantity_nouns",
-                        "time_prepositions",
-                        "max_qty", "max_lines"}),
+                        "time_prepositions", "max_qty", "max_lines"}),
     "poll": frozenset({"yes", "no", "fillers"}),
     "automatic": frozenset({"patterns"}),
     "replies": frozenset(REPLY_FIELDS),
