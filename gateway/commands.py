@@ -393,7 +393,7 @@ def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InSt
         fields = {"form": "short", "consultant": None, "spo": None, "payment": None, "refuse_reserve": False}
     placed = cq.add_order(db, inbox_id=turn.inbox_id, phone=turn.phone, contact_id=contact_id,
                           agent_id=agent["id"] if agent else None, status=str(OrderStatus.NEW), lines=lines, now=now,
-                          **fields)
+                          note=getattr(order, "note", None), **fields)
     bonus = 0
     if agent is not None:
         percent = _bonus_percent(db)
@@ -408,8 +408,10 @@ def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InSt
         alang = _agent_lang(agent)
         who = " ".join(x for x in ((turn.contact or {}).get("name") or "", turn.phone) if x)
         summary = ", ".join(f"{code}x{qty}" for code, _, qty, _, _ in lines)
+        note = getattr(order, "note", None)
         turn.notify(agent["phone"], _text("agent_order", alang, number=placed["number"], who=who, lines=summary,
-                                          total=money(placed["total_kop"], alang), bonus=money(bonus, alang)))
+                                          total=money(placed["total_kop"], alang), bonus=money(bonus, alang))
+                    + (f' «{note}»' if note else ""))
     log.info("inbound message %d: order %s placed, %d line(s)", turn.inbox_id, placed["number"], len(lines))
     return InState.HANDLED, Handled.ORDER
 

@@ -269,3 +269,9 @@ def test_coupon_in_a_full_form_order_and_in_english(desk: Desk) -> None:
     place(desk, f"order 40001 1 coupon {code}")
     assert desk.replies(CUSTOMER)[-1].endswith(f"Coupon {code} was already used; the order stands without it.")
     assert campaigns.stats(desk.db, cid).coupons_redeemed == 1
+
+
+def test_the_customers_note_after_an_order_is_kept_and_told_to_the_agent(desk: Desk) -> None:
+    order = place(desk, "ЗАКАЗ 31234 2 Спасибо, заберу в пятницу.")
+    assert order["note"] == "Спасибо, заберу в пятницу."
+    assert any("заберу в пятницу" in notice for notice in desk.notices(AGENT))

@@ -102,15 +102,17 @@ def auto_replies_since(db: Database, phone: str, since: float) -> int:
 
 def add_order(db: Database, *, inbox_id: int | None, phone: str, contact_id: int | None, agent_id: int | None,
               form: str, consultant: str | None, spo: str | None, payment: str | None, refuse_reserve: bool,
-              status: str, lines: Sequence[tuple[str, str, int, int, float]], now: float) -> dict[str, Any]:
-    """Store an order with its lines (code, name, qty, unit price, unit points) and its human number."""
+              status: str, lines: Sequence[tuple[str, str, int, int, float]], now: float,
+              note: str | None = None) -> dict[str, Any]:
+    """Store an order with its lines (code, name, qty, unit price, unit points), note and human number."""
     total = sum(qty * price for _, _, qty, price, _ in lines)
     points = sum(qty * pts for _, _, qty, _, pts in lines)
     cur = db.execute(
         """INSERT INTO orders (inbox_id, phone, contact_id, agent_id, form, consultant, spo, payment, refuse_reserve,
-               status, total_kop, points, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               status, total_kop, points, note, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [inbox_id, phone, contact_id, agent_id, form, consultant, spo, payment, int(refuse_reserve), status, total,
-         points, now, now])
+         points, note, now, now])
     order_id = int(cur.lastrowid)
     number = f"{order_id:05d}"
     db.execute("UPDATE orders SET number = ? WHERE id = ?", [number, order_id])

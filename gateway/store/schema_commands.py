@@ -123,3 +123,9 @@ CREATE UNIQUE INDEX bonus_ledger_reverses ON bonus_ledger(reverses) WHERE revers
 CREATE INDEX orders_status ON orders(status, id)
 """,
     )
+
+
+@MIGRATIONS()
+def m003_order_note(db: Database) -> None:
+    # Free text a customer wrote after a complete order ("заберу в пятницу"): kept for the agent and staff.
+    run_script(db, "ALTER TABLE orders ADD COLUMN note TEXT")

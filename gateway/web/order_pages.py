@@ -47,6 +47,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ord.price": ("Цена", "Price"),
     "ord.bonus": ("Бонус агента", "Agent's bonus"),
     "ord.coupon": ("Купон", "Coupon"),
+    "ord.note": ("Приписка покупателя", "Customer's note"),
     "ord.form": ("Форма заказа", "Order form"),
     "ord.form_full": ("полная (консультант, СПО)", "full (consultant, SPO)"),
     "ord.form_short": ("короткая (зарегистрированный клиент)", "short (registered customer)"),

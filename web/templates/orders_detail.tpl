@@ -18,6 +18,9 @@
   <p><strong>{{t('ord.consultant')}}:</strong> {{o['consultant'] or ''}} / {{o['spo'] or ''}} ·
      {{t('ord.payment')}}: {{t('ord.payment_credit') if o['payment'] == 'credit' else t('ord.payment_immediate')}}{{(' · ' + t('ord.refuse_reserve')) if o['refuse_reserve'] else ''}}</p>
   % end
+  % if o.get('note'):
+  <p><strong>{{t('ord.note')}}:</strong> <span class="body">{{o['note']}}</span></p>
+  % end
   % if o['coupon']:
   <p><strong>{{t('ord.coupon')}}:</strong> {{o['coupon']}}</p>
   % end
