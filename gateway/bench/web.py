@@ -93,5 +93,5 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=30, help="requests per page")
     args = parser.parse_args(argv)
     for key, value in run(args.messages, args.rounds).items():
-        print(f"{key} {value}")
+        print(f"{key}: {value}")
     return 0
