@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from gateway import notify, store
 from gateway.config import Config
+from gateway.errors import SmsgwError
 
 log = logging.getLogger("gateway.daemon")
 
@@ -35,9 +36,10 @@ class Daemon:
             self._recover(db)
         finally:
             db.close()
+        # The web page first: a port already in use stops the start before any modem is touched.
+        self._start_web()
         self._start_workers()
         self._start_jobs()
-        self._start_web()
 
     def _recover(self, db) -> None:
         from gateway import outbox
@@ -112,7 +114,11 @@ def run(config: Config) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    daemon.start()
+    try:
+        daemon.start()
+    except OSError as exc:  # e.g. the web port is taken, the state directory is not writable
+        daemon.stop()
+        raise SmsgwError(f"cannot start: {exc}") from None
     notify.notify("READY=1\nSTATUS=running")
     log.info("smsgw running: %d modem(s) configured, web on %s:%d", len(config.modems), config.web.bind,
              config.web.port)

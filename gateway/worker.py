@@ -37,6 +37,7 @@ HEALTH_PERIOD_S = 30.0
 SWEEP_PERIOD_S = 60.0
 RESCAN_PERIOD_S = 5.0
 PROBE_BACKOFF_MAX_S = 300.0
+STOP_BUDGET_S = 75.0  # systemd/smsgw.service gives TimeoutStopSec=90
 
 InboundHandler = Callable[[store.Database, int], None]
 
@@ -508,9 +509,11 @@ class Supervisor:
         """Stop every worker and wait for them."""
         self.wiring.stopping.set()
         self.wiring.rescan.set()
+        # One budget for everyone, inside systemd's TimeoutStopSec: a worker finishes the part it is sending.
+        deadline = self.wiring.monotonic() + STOP_BUDGET_S
         self._thread.join(timeout=10)
         for worker in list(self.workers.values()):
-            worker.join(timeout=10)
+            worker.join(timeout=max(0.1, deadline - self.wiring.monotonic()))
 
     def poke(self) -> None:
         """New work or a change: wake the workers and the scanner."""

@@ -79,3 +79,21 @@ def test_two_modems_swapping_names_are_never_mixed_up(tmp_path: Path) -> None:
             wait_state(gw.db, to_a, "delivered")
             wait_state(gw.db, to_b, "delivered")
         assert [s.text for s in a.submits] == ["via a"] and [s.text for s in b.submits] == ["via b"]
+
+
+def test_a_taken_web_port_is_one_clear_line_and_no_modem_is_touched(tmp_path: Path) -> None:
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    with Network() as net:
+        sim = net.add_modem("generic")
+        config = tmp_path / "config.toml"
+        config.write_text(f'[database]\npath = "{tmp_path / "db.sqlite"}"\n[web]\nbind = "127.0.0.1"\n'
+                          f'port = {port}\n[[modems]]\nport = "{sim.path}"\n', encoding="utf-8")
+        result = subprocess.run([sys.executable, "-m", "gateway.cli", "--config", str(config), "run"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    blocker.close()
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr and "Traceback" not in result.stderr
+    assert sim.submits == [] and not any("online" in line for line in result.stderr.splitlines())
