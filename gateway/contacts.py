@@ -33,6 +33,11 @@ from gateway.store import contacts as cs
 from gateway.store import users
 
 ROLES = ("customer", "agent", "staff")
+CONSENT_STATES = tuple(cs.CONSENT_STATE_SQL)        # "granted", "not_granted", "opted_out" (advertising)
+# Where staff took a consent from (stored in the log as these words) — the contact page's choices.
+CONSENT_SOURCES = ("paper form", "web form", "phone call", "other")
+MAX_EVIDENCE = 500
+MAX_TEXT_VERSION = 40
 DEFAULT_RETENTION_MONTHS = 12
 IMPORT_SOURCE = "import file"
 
@@ -154,9 +159,23 @@ def get(db: store.Database, contact_id: int) -> dict[str, Any]:
 
 
 def find(db: store.Database, text: str = "", *, role: str | None = None, agent_id: int | None = None,
-         limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Contacts (not erased) whose number, name or agent code contains text, by name."""
-    return cs.search(db, text, role=role, agent_id=agent_id, limit=limit, offset=offset)
+         limit: int = 50, offset: int = 0, tag: str | None = None, consent: str | None = None,
+         unowned: bool = False) -> list[dict[str, Any]]:
+    """Contacts (not erased) whose number, name or agent code contains text, by name, narrowed by the filters.
+
+    `consent` is one of CONSENT_STATES (advertising granted, not granted, opted out); `unowned` keeps contacts
+    without an owning agent. Raises UserInputError for a value outside the allow-lists.
+    """
+    if role and role not in ROLES:
+        raise UserInputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if consent and consent not in CONSENT_STATES:
+        raise UserInputError(f"consent must be one of {', '.join(CONSENT_STATES)}, not {consent!r}")
+    if unowned and agent_id is not None:
+        raise UserInputError("a contact cannot both have no agent and belong to one")
+    if limit < 0 or offset < 0:
+        raise UserInputError("limit and offset must not be negative")
+    return cs.search(db, text, role=role, agent_id=agent_id, limit=limit, offset=offset, tag=tag or None,
+                     consent=consent or None, unowned=unowned)
 
 
 def _validated(**values: Any) -> dict[str, Any]:
@@ -289,6 +308,68 @@ def consent_history_csv(db: store.Database, phone: str) -> str:
         writer.writerow([_safe_cell(v) for v in (at, e["class"], e["action"], e["source"], e["text_version"] or "",
                                                  e["user_id"] or "", e["evidence"] or "", e["inbox_id"] or "")])
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """A consent decision staff recorded on a contact: the event id and whether it was an opt-out or opt-in."""
+
+    event_id: int
+    message_class: MessageClass
+    granted: bool
+    kind: str   # "consent" (a plain event), "opt_out" or "opt_in" (advertising, the number's bulk state changed too)
+
+
+def _clean_text(value: str | None, limit: int, what: str) -> str | None:
+    """One line of staff's text (controls removed, spaces collapsed), None when empty; too long is refused."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in (value or "")).split())
+    if len(text) > limit:
+        raise UserInputError(f"{what} is longer than {limit} characters / {what}: не больше {limit} символов")
+    return text or None
+
+
+def record_consent(db: store.Database, contact_id: int, message_class: MessageClass | str, granted: bool, *,
+                   source: str, now: float, actor: str, user_id: int | None, evidence: str | None = None,
+                   text_version: str | None = None, resubscribe: bool = False) -> ConsentChange:
+    """Staff record a consent decision for a contact, appended to its log with the user and audited.
+
+    Withdrawing advertising consent is an opt-out (bulk stops at the claim); granting it to an opted-out number
+    needs `resubscribe` (the customer asked to subscribe again) and is an opt-in. A grant needs evidence (the
+    sender must be able to prove it); an erased contact can only withdraw. Raises UserInputError with the reason.
+    """
+    try:
+        kind_of = MessageClass(message_class)
+    except ValueError:
+        raise UserInputError(f"unknown consent kind {message_class!r}") from None
+    if source not in CONSENT_SOURCES:
+        raise UserInputError(f"source must be one of {', '.join(CONSENT_SOURCES)}, not {source!r}")
+    proof = _clean_text(evidence, MAX_EVIDENCE, "evidence")
+    version = _clean_text(text_version, MAX_TEXT_VERSION, "consent text version")
+    if granted and proof is None:
+        raise UserInputError("say what proves the consent (e.g. form no. 123) / укажите, чем подтверждено согласие")
+    with store.immediate(db):
+        contact = cs.get(db, contact_id)
+        if contact is None:
+            raise UserInputError(f"no contact {contact_id}")
+        phone = contact["phone"]
+        if granted and contact["erased_at"] is not None:
+            raise UserInputError("this contact's data was erased on request / данные контакта удалены по просьбе")
+        if kind_of == MessageClass.ADVERTISING and not granted:
+            event, kind = cs.opt_out(db, phone, source, now, user_id=user_id, evidence=proof,
+                                     text_version=version), "opt_out"
+        elif kind_of == MessageClass.ADVERTISING and contact["opted_out_at"] is not None:
+            if not resubscribe:
+                raise UserInputError("the number unsubscribed: tick that the customer asked to subscribe again / "
+                                     "номер отписался: отметьте, что клиент сам попросил подписать его снова")
+            event, kind = cs.opt_in(db, phone, source, now, user_id=user_id, evidence=proof,
+                                    text_version=version), "opt_in"
+        else:
+            event, kind = cs.record_consent(db, phone, kind_of, granted, source, now, user_id=user_id,
+                                            evidence=proof, text_version=version), "consent"
+        users.audit(db, actor, "contact.consent", now, target=str(contact_id), kind=str(kind_of),
+                    action="granted" if granted else "withdrawn", change=kind, source=source, text_version=version,
+                    event=event)
+    return ConsentChange(event, kind_of, granted, kind)
 
 
 def export_personal_data(db: store.Database, contact_id: int, *, now: float, actor: str) -> str:

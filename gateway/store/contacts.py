@@ -43,19 +43,19 @@ def record_consent(db: Database, phone: str, message_class: MessageClass, grante
 
 
 def opt_out(db: Database, phone: str, source: str, now: float, *, inbox_id: int | None = None,
-            user_id: int | None = None) -> int:
+            user_id: int | None = None, evidence: str | None = None, text_version: str | None = None) -> int:
     """Record an opt-out: advertising consent withdrawn, bulk stopped (the claim re-reads opted_out_at)."""
     event = record_consent(db, phone, MessageClass.ADVERTISING, False, source, now, inbox_id=inbox_id,
-                           user_id=user_id)
+                           user_id=user_id, evidence=evidence, text_version=text_version)
     db.execute("UPDATE contacts SET opted_out_at = ?, updated_at = ? WHERE phone = ?", [now, now, phone])
     return event
 
 
 def opt_in(db: Database, phone: str, source: str, now: float, *, inbox_id: int | None = None,
-           user_id: int | None = None) -> int:
+           user_id: int | None = None, evidence: str | None = None, text_version: str | None = None) -> int:
     """Record a fresh subscription: advertising consent granted, opt-out and any pause lifted."""
     event = record_consent(db, phone, MessageClass.ADVERTISING, True, source, now, inbox_id=inbox_id,
-                           user_id=user_id)
+                           user_id=user_id, evidence=evidence, text_version=text_version)
     db.execute("UPDATE contacts SET opted_out_at = NULL, bulk_paused_at = NULL, updated_at = ? WHERE phone = ?",
                [now, phone])
     return event
@@ -64,6 +64,13 @@ def opt_in(db: Database, phone: str, source: str, now: float, *, inbox_id: int |
 def consent_history(db: Database, phone: str) -> list[dict[str, Any]]:
     """Every consent event of a number, oldest first (the sender's proof)."""
     return [dict(r) for r in db.execute("SELECT * FROM consent_events WHERE phone = ? ORDER BY at, id", [phone])]
+
+
+def consent_history_with_users(db: Database, phone: str) -> list[dict[str, Any]]:
+    """Every consent event of a number, oldest first, with the staff user's name (`username`, None if none)."""
+    rows = db.execute("""SELECT e.*, u.username AS username FROM consent_events e LEFT JOIN users u ON u.id = e.user_id
+                         WHERE e.phone = ? ORDER BY e.at, e.id""", [phone])
+    return [dict(r) for r in rows]
 
 
 # --- the contact base (issue 6): CRUD, hierarchy, conflicts, reminders, erasure, retention ---------------
@@ -114,9 +121,18 @@ def delete(db: Database, contact_id: int) -> None:
     db.execute("DELETE FROM contacts WHERE id = ?", [contact_id])
 
 
+# Advertising consent states a list can be filtered by → the SQL that selects them (fixed text, never user input).
+CONSENT_STATE_SQL = {
+    "granted": "consent_advertising = 1 AND opted_out_at IS NULL",
+    "not_granted": "consent_advertising = 0 AND opted_out_at IS NULL",
+    "opted_out": "opted_out_at IS NOT NULL",
+}
+
+
 def search(db: Database, text: str = "", *, role: str | None = None, agent_id: int | None = None,
-           limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Contacts whose phone, name or agent code contains `text`, by name."""
+           limit: int = 50, offset: int = 0, tag: str | None = None, consent: str | None = None,
+           unowned: bool = False) -> list[dict[str, Any]]:
+    """Contacts whose phone, name or agent code contains `text`, by name; `consent` is a key of CONSENT_STATE_SQL."""
     where, params = ["erased_at IS NULL"], []
     if text:
         where.append("(phone LIKE ? OR name LIKE ? OR agent_code LIKE ?)")
@@ -127,9 +143,27 @@ def search(db: Database, text: str = "", *, role: str | None = None, agent_id: i
     if agent_id is not None:
         where.append("agent_id = ?")
         params.append(agent_id)
+    if unowned:
+        where.append("agent_id IS NULL")
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(tags) THEN tags ELSE '[]' END)"
+                     " WHERE value = ?)")
+        params.append(tag)
+    if consent:
+        where.append(f"({CONSENT_STATE_SQL[consent]})")  # KeyError for anything but the fixed keys
     rows = db.execute(f"SELECT * FROM contacts WHERE {' AND '.join(where)} ORDER BY name, id LIMIT ? OFFSET ?",
                       [*params, limit, offset])
     return [dict(r) for r in rows]
+
+
+def known_tags(db: Database, agent_id: int | None = None) -> list[str]:
+    """Every tag in use on contacts not erased (of one agent's customers when agent_id is given), sorted."""
+    where, params = "c.erased_at IS NULL AND json_valid(c.tags)", []
+    if agent_id is not None:
+        where += " AND c.agent_id = ?"
+        params.append(agent_id)
+    rows = db.execute(f"SELECT DISTINCT t.value FROM contacts c, json_each(c.tags) t WHERE {where} ORDER BY 1", params)
+    return [str(r[0]) for r in rows]
 
 
 def downline(db: Database, agent_id: int) -> list[int]:

@@ -21,6 +21,11 @@ def put(db: Database, key: str, value: str, now: float) -> None:
                [key, value, now])
 
 
+def delete(db: Database, key: str) -> bool:
+    """Remove the value under key (readers then fall back to their default); False when nothing was stored."""
+    return bool(db.execute("DELETE FROM settings WHERE key = ?", [key]).rowcount)
+
+
 def get_json(db: Database, key: str) -> Any:
     """The JSON value under key, or None when unset or unreadable."""
     text = get(db, key)

@@ -412,7 +412,7 @@ def register(app: bottle.Bottle, web: Web) -> None:
         before = views.quiet(db, web.config)
         if web.form("action") == "reset":
             with store.immediate(db):
-                store_settings.put_json(db, overrides.QUIET_KEY, None, now)  # null: the config's hours apply
+                store_settings.delete(db, overrides.QUIET_KEY)  # no saved value: the config's hours apply
                 users.audit(db, user.username, "settings.quiet_hours.reset", now,
                             before=quiet_text(before.hours), after=quiet_text(web.config.quiet_hours))
             bottle.redirect("/settings?saved=1", 303)

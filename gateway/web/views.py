@@ -18,6 +18,12 @@ from gateway.store import web as store_web
 
 
 CAP_FIELDS = ("per_minute", "per_hour", "per_day")
+# The modem's registration state as stored (English, from +CREG) → its translation key on the dashboard.
+REGISTRATION_KEYS = {
+    "home": "reg.home", "roaming": "reg.roaming", "searching": "reg.searching",
+    "not registered": "reg.not_registered", "denied": "reg.denied", "unknown": "reg.unknown",
+    "home (SMS only)": "reg.home_sms", "roaming (SMS only)": "reg.roaming_sms",
+}
 
 
 class Source(StrEnum):
@@ -140,6 +146,7 @@ def dashboard(db: Any, config: Config, midnight: float) -> dict[str, Any]:
                                      "status", "rssi", "signal_dbm", "registration", "operator", "last_error",
                                      "last_seen", "profile")},
             "bars": signal_bars(m.get("rssi")),
+            "registration_key": REGISTRATION_KEYS.get(str(m.get("registration") or "")),
             "sent_today": sent,
             "caps": caps,
             "day_share": min(1.0, sent / caps["day"]) if caps and caps["day"] else 0.0,

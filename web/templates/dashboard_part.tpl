@@ -23,7 +23,7 @@
     </div>
     <dl>
       <dt>{{t('dash.operator')}}</dt><dd>{{m['operator'] or '—'}}</dd>
-      <dt>{{t('dash.registration')}}</dt><dd>{{m['registration'] or '—'}}</dd>
+      <dt>{{t('dash.registration')}}</dt><dd>{{t(m['registration_key']) if m['registration_key'] else (m['registration'] or '—')}}</dd>
       <dt>{{t('dash.sim')}}</dt><dd>{{m['msisdn'] or ''}} {{m['iccid'] or m['imsi'] or '—'}}</dd>
       <dt>{{t('dash.identity')}}</dt><dd>{{m['imei']}} · {{m['manufacturer'] or ''}} {{m['model'] or ''}}</dd>
       <dt>{{t('dash.sent_today')}}</dt>

@@ -22,7 +22,7 @@
     %   items += [('/settings', 'nav.settings')]
     % end
     % if user.is_agent:
-    %   items += [('/cabinet', 'nav.cabinet'), ('/contacts', 'nav.contacts'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox')]
+    %   items += [('/cabinet', 'nav.cabinet'), ('/contacts', 'nav.contacts'), ('/orders', 'nav.orders'), ('/inbox', 'nav.inbox'), ('/outbox', 'nav.outbox')]
     % end
     % if user.is_admin:
     %   items += [('/users', 'nav.users'), ('/settings', 'nav.settings'), ('/audit', 'nav.audit')]
