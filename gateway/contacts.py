@@ -367,7 +367,7 @@ def record_consent(db: store.Database, contact_id: int, message_class: MessageCl
             event, kind = cs.record_consent(db, phone, kind_of, granted, source, now, user_id=user_id,
                                             evidence=proof, text_version=version), "consent"
         users.audit(db, actor, "contact.consent", now, target=str(contact_id), kind=str(kind_of),
-                    action="granted" if granted else "withdrawn", change=kind, source=source, text_version=version,
+                    consent="granted" if granted else "withdrawn", change=kind, source=source, text_version=version,
                     event=event)
     return ConsentChange(event, kind_of, granted, kind)
 

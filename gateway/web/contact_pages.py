@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,52 @@ class Uploads:
         temporary.replace(folder / "meta.json")  # atomic: a reader sees the old meta or the new, never half
 
 
+NO_AGENT = "none"     # the owner filter's value for contacts without an agent
+# Translation keys of the allow-listed values the pages show (a test checks each exists in both languages).
+ROLE_KEYS = {r: f"contact.role_{r}" for r in contacts.ROLES}
+CONSENT_STATE_KEYS = {st: f"contact.consent_{st}" for st in contacts.CONSENT_STATES}
+KIND_KEYS = {"advertising": "consent.kind_advertising", "service": "consent.kind_service"}
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The contact list's filters as the URL carries them (checked against the allow-lists)."""
+
+    q: str = ""
+    role: str = ""
+    agent: str = ""       # an agent contact's id, NO_AGENT, or "" for all
+    tag: str = ""
+    consent: str = ""     # one of contacts.CONSENT_STATES, or "" for all
+    offset: int = 0
+
+    def agent_id(self, user: security.User) -> int | None:
+        """The owner to list: always the agent themself for an agent user; the chosen agent for staff."""
+        if user.is_agent:
+            return user.contact_id
+        return int(self.agent) if self.agent.isdigit() else None
+
+    def query(self, offset: int | None = None) -> str:
+        """The query string of these filters (for bookmarks and the paging links), offset replaced if given."""
+        values = {"q": self.q, "role": self.role, "agent": self.agent, "tag": self.tag, "consent": self.consent}
+        pairs = [(k, v) for k, v in values.items() if v]
+        at = self.offset if offset is None else offset
+        if at:
+            pairs.append(("offset", str(at)))
+        return urllib.parse.urlencode(pairs)
+
+    @property
+    def active(self) -> bool:
+        """True when any filter narrows the list."""
+        return bool(self.q or self.role or self.agent or self.tag or self.consent)
+
+
+def source_key(source: str | None) -> str | None:
+    """The translation key of a consent source staff pick ("paper form" → "consent.src_paper_form"), else None."""
+    if source in contacts.CONSENT_SOURCES:
+        return "consent.src_" + str(source).replace(" ", "_")
+    return None
+
+
 def file_headers(path: Path, delimiter: str) -> list[str]:
     """The header row of an uploaded CSV file, decoded as the import decodes it."""
     try:
@@ -183,15 +230,53 @@ def register(app: bottle.Bottle, web: Web) -> None:
     @app.get("/contacts")
     @page(web)
     def contact_list(user: security.User) -> str:
-        q = web.query("q").strip()
-        offset = max(0, int_or(web.query("offset"), 0) or 0)
-        if user.is_agent and user.contact_id is None:
-            rows: list[dict[str, Any]] = []
-        else:
-            rows = store_contacts.search(web.db(), q, agent_id=user.contact_id if user.is_agent else None,
-                                         limit=PAGE_SIZE, offset=offset)
-        return web.render("contacts.tpl", title=web.t()("nav.contacts"), rows=rows, q=q, offset=offset,
-                          page_size=PAGE_SIZE)
+        db = web.db()
+        chosen, error = list_filters(user)
+        rows: list[dict[str, Any]] = []
+        more = False
+        if error:
+            bottle.response.status = 400
+        elif not (user.is_agent and user.contact_id is None):
+            try:
+                rows = contacts.find(db, chosen.q, role=chosen.role or None, agent_id=chosen.agent_id(user),
+                                     tag=chosen.tag or None, consent=chosen.consent or None,
+                                     unowned=user.is_staff and chosen.agent == NO_AGENT,
+                                     limit=PAGE_SIZE + 1, offset=chosen.offset)
+            except UserInputError as exc:   # the allow-lists were checked above; this is the domain's last word
+                bottle.response.status, error = 400, str(exc)
+            more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+        agents = contacts.find(db, role="agent", limit=1000) if user.is_staff else []
+        tags = store_contacts.known_tags(db, None if user.is_staff else (user.contact_id or -1))
+        return web.render("contacts.tpl", title=web.t()("nav.contacts"), rows=rows, f=chosen, more=more,
+                          page_size=PAGE_SIZE, agents=agents, tags=tags, roles=contacts.ROLES,
+                          consent_states=contacts.CONSENT_STATES, no_agent=NO_AGENT, error=error,
+                          role_keys=ROLE_KEYS, consent_keys=CONSENT_STATE_KEYS,
+                          query=chosen.query, agent_names={a["id"]: a["name"] or a["phone"] for a in agents})
+
+    def list_filters(user: security.User) -> tuple[ListFilters, str]:
+        """The list's filters from the query string, each checked against its allow-list (error text if not)."""
+        t = web.t()
+        q = web.query("q").strip()[:100]
+        role = web.query("role").strip()
+        consent = web.query("consent").strip()
+        tag = web.query("tag").strip()[:100]
+        agent = web.query("agent").strip() if user.is_staff else ""   # an agent's list is always their own
+        raw_offset = web.query("offset").strip()
+        offset = int(raw_offset) if raw_offset.isascii() and raw_offset.isdigit() else (None if raw_offset else 0)
+        errors = []
+        if role and role not in contacts.ROLES:
+            errors.append(t("contact.bad_filter", name=t("contact.f_role")))
+            role = ""
+        if consent and consent not in contacts.CONSENT_STATES:
+            errors.append(t("contact.bad_filter", name=t("cab.consent")))
+            consent = ""
+        if agent and agent != NO_AGENT and not (agent.isascii() and agent.isdigit() and int(agent) > 0):
+            errors.append(t("contact.bad_filter", name=t("contact.f_agent")))
+            agent = ""
+        if offset is None or offset < 0:
+            errors.append(t("contact.bad_filter", name="offset"))
+            offset = 0
+        return ListFilters(q, role, agent, tag, consent, offset), " ".join(errors)
 
     @app.get("/contacts/export.csv")
     @page(web, "admin", "operator")
@@ -212,8 +297,14 @@ def register(app: bottle.Bottle, web: Web) -> None:
             bottle.response.status = 404
             return web.render("message.tpl", title=web.t()("common.not_found"), text="")
         assert contact is not None
-        return web.render("contact.tpl", title=contact["name"] or contact["phone"], c=contact,
-                          history=store_contacts.consent_history(db, contact["phone"]), **extra)
+        history = store_contacts.consent_history_with_users(db, contact["phone"])
+        versions = [e["text_version"] for e in history if e["text_version"]]
+        values = {"kind": "advertising", "action": "grant", "source": "paper form", "evidence": "",
+                  "text_version": versions[-1] if versions else "", "resubscribe": False}
+        values.update(extra.pop("consent_values", {}))
+        return web.render("contact.tpl", title=contact["name"] or contact["phone"], c=contact, history=history,
+                          sources=contacts.CONSENT_SOURCES, cv=values, source_key=source_key, kind_keys=KIND_KEYS,
+                          max_evidence=contacts.MAX_EVIDENCE, max_version=contacts.MAX_TEXT_VERSION, **extra)
 
     @app.get("/contacts/<contact_id:int>")
     @page(web)
@@ -233,6 +324,26 @@ def register(app: bottle.Bottle, web: Web) -> None:
             bottle.response.status = 400
             return detail(user, contact_id, error=str(exc))
         bottle.redirect(f"/contacts/{contact_id}?saved=1", 303)
+
+    @app.post("/contacts/<contact_id:int>/consent")
+    @page(web)
+    def contact_consent(user: security.User, contact_id: int) -> Any:
+        db = web.db()
+        if not visible(user, store_contacts.get(db, contact_id)):
+            bottle.abort(404, "not found")   # an agent learns nothing about another agent's customer
+        kind, action = web.form("kind"), web.form("action")
+        values = {"kind": kind, "action": action, "source": web.form("source"), "evidence": web.form("evidence"),
+                  "text_version": web.form("text_version"), "resubscribe": web.form("resubscribe") == "1"}
+        try:
+            if action not in ("grant", "withdraw"):
+                raise UserInputError(f"action must be grant or withdraw, not {action!r}")
+            contacts.record_consent(db, contact_id, kind, action == "grant", source=values["source"], now=web.now(),
+                                    actor=user.username, user_id=user.id, evidence=values["evidence"],
+                                    text_version=values["text_version"], resubscribe=values["resubscribe"])
+        except UserInputError as exc:
+            bottle.response.status = 400
+            return detail(user, contact_id, error=str(exc), consent_values=values)
+        bottle.redirect(f"/contacts/{contact_id}?saved=1#consent", 303)
 
     # --- import: upload, dry-run report (again with another column mapping), confirm ---------------------------
 
