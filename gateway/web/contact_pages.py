@@ -29,7 +29,7 @@ from gateway.errors import UserInputError
 from gateway.states import Role
 from gateway.store import contacts as store_contacts
 from gateway.web import security
-from gateway.web.core import Web, int_or, page
+from gateway.web.core import Web, page
 
 PAGE_SIZE = 50
 STAFF = (Role.ADMIN, Role.OPERATOR)
@@ -157,6 +157,7 @@ class Uploads:
 
 
 NO_AGENT = "none"     # the owner filter's value for contacts without an agent
+MAX_OFFSET = 10_000_000   # far beyond any office's contact base; larger numbers would overflow SQLite's integer
 # Translation keys of the allow-listed values the pages show (a test checks each exists in both languages).
 ROLE_KEYS = {r: f"contact.role_{r}" for r in contacts.ROLES}
 CONSENT_STATE_KEYS = {st: f"contact.consent_{st}" for st in contacts.CONSENT_STATES}
@@ -251,7 +252,7 @@ def register(app: bottle.Bottle, web: Web) -> None:
                           page_size=PAGE_SIZE, agents=agents, tags=tags, roles=contacts.ROLES,
                           consent_states=contacts.CONSENT_STATES, no_agent=NO_AGENT, error=error,
                           role_keys=ROLE_KEYS, consent_keys=CONSENT_STATE_KEYS,
-                          query=chosen.query, agent_names={a["id"]: a["name"] or a["phone"] for a in agents})
+                          agent_names={a["id"]: a["name"] or a["phone"] for a in agents})
 
     def list_filters(user: security.User) -> tuple[ListFilters, str]:
         """The list's filters from the query string, each checked against its allow-list (error text if not)."""
@@ -273,7 +274,7 @@ def register(app: bottle.Bottle, web: Web) -> None:
         if agent and agent != NO_AGENT and not (agent.isascii() and agent.isdigit() and int(agent) > 0):
             errors.append(t("contact.bad_filter", name=t("contact.f_agent")))
             agent = ""
-        if offset is None or offset < 0:
+        if offset is None or offset > MAX_OFFSET:
             errors.append(t("contact.bad_filter", name="offset"))
             offset = 0
         return ListFilters(q, role, agent, tag, consent, offset), " ".join(errors)

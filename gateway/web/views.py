@@ -112,7 +112,7 @@ def quiet(db: Any, config: Config) -> Quiet:
     """The quiet hours in force (saved here, else the config's)."""
     hours = overrides.quiet_hours(db, config)
     stored = store_settings.get_json(db, overrides.QUIET_KEY)
-    if not stored:  # never saved, or reset (null): the config's hours
+    if not stored:  # never saved, or reset (deleted; older versions stored null): the config's hours
         return Quiet(hours, Source.CONFIG, False)
     # a saved value that parses is what overrides.quiet_hours returned; one that does not falls back to the config
     try:
