@@ -7,13 +7,15 @@ configuration (one line on stderr, no traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway import __version__, logs
 from gateway.config import Config, load
@@ -36,10 +38,17 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
-def _db(args: argparse.Namespace):  # -> store.Database (store imported lazily: `--help` stays fast)
+@contextlib.contextmanager
+def _opened(args: argparse.Namespace) -> Iterator[tuple[Config, Any]]:
+    """The validated config and a database connection (closed afterwards); store imported lazily."""
     from gateway import store
 
-    return store.connect(_config(args).database.path)
+    config = _config(args)
+    db = store.connect(config.database.path)
+    try:
+        yield config, db
+    finally:
+        db.close()
 
 
 # --- subcommands ---------------------------------------------------------------------------------------
@@ -73,44 +82,31 @@ def cmd_send(args: argparse.Namespace) -> int:
     from gateway import outbox
     from gateway.states import MessageClass, Priority
 
-    config = _config(args)
-    from gateway import store
-
-    db = store.connect(config.database.path)
-    try:
+    with _opened(args) as (config, db):
         message_id = outbox.submit(
             db, config, args.number, args.text, priority=Priority.parse(args.priority),
             message_class=MessageClass(args.message_class), created_by="cli", now=time.time(),
         )
-    finally:
-        db.close()
     print(f"queued message {message_id}")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from gateway import status, store
+    from gateway import status
 
-    config = _config(args)
-    db = store.connect(config.database.path)
-    try:
+    with _opened(args) as (config, db):
         print(status.render_text(db, config, now=time.time()))
-    finally:
-        db.close()
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from gateway import store
 
-    db = _db(args)
-    try:
-        target = Path(args.file)
-        if target.exists() and not args.force:
-            raise UserInputError(f"{target} exists; pass --force to overwrite it")
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise UserInputError(f"{target} exists; pass --force to overwrite it")
+    with _opened(args) as (_config_, db):
         pages = store.backup(db, target)
-    finally:
-        db.close()
     print(f"backup written to {args.file} ({pages} pages)")
     return 0
 
@@ -129,8 +125,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     problem = auth.password_problem(password, args.username)
     if problem:
         raise UserInputError(problem)
-    db = _db(args)
-    try:
+    with _opened(args) as (_config_, db):
         now = time.time()
         with store.immediate(db):
             try:
@@ -138,65 +133,37 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UserInputError(str(exc)) from None
             users.audit(db, "cli", "user.add", now, target=args.username, role=args.role)
-    finally:
-        db.close()
     print(f"user {args.username} ({args.role}) created")
     return 0
 
 
 def _report(report: object) -> int:
-    """Print an import/export report; exit 0 when it says ok, 1 otherwise."""
+    """Print an import report; exit 0 when it says ok, 1 otherwise."""
     print(report)
     return 0 if getattr(report, "ok", True) else 1
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> int:
-    try:
-        from gateway import catalogue
-    except ImportError:
-        return _later("catalogue import", "issue 5")(args)
-    db = _db(args)
-    try:
+    from gateway import catalogue
+
+    with _opened(args) as (_config_, db):
         return _report(catalogue.import_csv(db, Path(args.file), now=time.time()))
-    finally:
-        db.close()
 
 
 def cmd_import_contacts(args: argparse.Namespace) -> int:
-    try:
-        from gateway import contacts
-    except ImportError:
-        return _later("contact import", "issue 6")(args)
-    config = _config(args)
-    from gateway import store
+    from gateway import contacts
 
-    db = store.connect(config.database.path)
-    try:
+    with _opened(args) as (config, db):
         return _report(contacts.import_csv(db, config, Path(args.file), dry_run=args.dry_run, now=time.time()))
-    finally:
-        db.close()
 
 
 def cmd_export_contacts(args: argparse.Namespace) -> int:
-    try:
-        from gateway import contacts
-    except ImportError:
-        return _later("contact export", "issue 6")(args)
-    db = _db(args)
-    try:
+    from gateway import contacts
+
+    with _opened(args) as (_config_, db):
         count = contacts.export_csv(db, Path(args.file))
-    finally:
-        db.close()
     print(f"{count} contacts written to {args.file}")
     return 0
-
-
-def _later(feature: str, issue: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        print(f"smsgw: {feature} is not available in this version yet ({issue}).", file=sys.stderr)
-        return 1
-
-    return handler
 
 
 # --- parser --------------------------------------------------------------------------------------------
