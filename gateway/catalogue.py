@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway import store
+from gateway.csvtext import read_text, sniff_delimiter
 from gateway.store import commands as cq
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -71,23 +72,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (BOM or not) when it decodes, else cp1251."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "UTF-8 with BOM"
-    try:
-        return raw.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1251", errors="replace"), "cp1251"
-
-
-def _delimiter(header_line: str) -> str:
-    """The separator the header row uses most (semicolon wins ties, as Russian Excel writes it)."""
-    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts.values())
-    return ";" if best == 0 or counts[";"] == best else max(counts, key=lambda d: counts[d])
-
-
 def _column(name: str) -> str | None:
     """The field a header cell names, or None."""
     key = re.sub(r"\s+", " ", name.strip().strip('"').casefold().replace("ё", "е"))
@@ -117,13 +101,13 @@ def import_csv(db: store.Database, path: Path, *, now: float) -> ImportReport:
     except OSError as exc:
         report.error = f"cannot read the file: {exc.strerror or exc}"
         return report
-    text, report.encoding = _decode(raw.replace(b"\x00", b""))
+    text, report.encoding = read_text(raw.replace(b"\x00", b""))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     first = next((ln for ln in text.split("\n") if ln.strip()), "")
     if not first:
         report.error = "the file is empty"
         return report
-    report.delimiter = _delimiter(first)
+    report.delimiter = sniff_delimiter(first)
     rows = csv.reader(io.StringIO(text), delimiter=report.delimiter)
     try:
         header: list[str] = []

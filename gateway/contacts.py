@@ -26,6 +26,7 @@ import phonenumbers
 
 from gateway import sms, store
 from gateway.config import Config
+from gateway.csvtext import read_text, sniff_delimiter
 from gateway.errors import UserInputError
 from gateway.states import MessageClass
 from gateway.store import campaigns as cstore
@@ -458,21 +459,6 @@ class ImportReport:
         return "\n".join([*head, *lines, summary])
 
 
-def read_text(raw: bytes) -> tuple[str, str]:
-    """Decode a CSV file: UTF-8 with or without BOM, else cp1251 (Russian Excel); returns (text, encoding)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "UTF-8 with BOM"
-    try:
-        return raw.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1251", errors="replace"), "cp1251"
-
-
-def _sniff_delimiter(header: str) -> str:
-    """Semicolon (Russian Excel), tab or comma: whichever the header line uses most."""
-    return max((";", "\t", ","), key=header.count) if any(d in header for d in ";\t,") else ","
-
-
 def _norm_header(h: str) -> str:
     return " ".join(h.strip().lower().replace("ё", "е").split())
 
@@ -500,7 +486,7 @@ def import_csv(db: store.Database, config: Config, path: Path, *, dry_run: bool,
         return report
     text, report.encoding = read_text(raw)
     first_line = text.split("\n", 1)[0]
-    report.delimiter = _sniff_delimiter(first_line)
+    report.delimiter = sniff_delimiter(first_line)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter)
     try:
         headers = next(reader)

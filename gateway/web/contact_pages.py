@@ -24,7 +24,7 @@ from typing import Any
 
 import bottle
 
-from gateway import contacts
+from gateway import contacts, csvtext
 from gateway.errors import UserInputError
 from gateway.states import Role
 from gateway.store import contacts as store_contacts
@@ -206,7 +206,7 @@ def source_key(source: str | None) -> str | None:
 def file_headers(path: Path, delimiter: str) -> list[str]:
     """The header row of an uploaded CSV file, decoded as the import decodes it."""
     try:
-        text, _ = contacts.read_text(path.read_bytes())
+        text, _ = csvtext.read_text(path.read_bytes())
         return [h.strip() for h in next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or ","))]
     except (OSError, StopIteration, csv.Error):
         return []
