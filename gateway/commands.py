@@ -51,9 +51,7 @@ log = logging.getLogger("gateway.commands")
 
 LOOP_WINDOW_S = 600.0
 BONUS_PERCENT_KEY = "bonus_percent"
-BONUS_PERCENT_DEFAULT = 5.0
 BROADCAST_CAP_KEY = "agent_broadcast_daily_cap"
-BROADCAST_CAP_DEFAULT = 3
 
 
 class OrderStatus(StrEnum):
@@ -396,7 +394,7 @@ def _order(turn: _Turn, order: grammar.Order | grammar.ShortOrder) -> tuple[InSt
                           note=getattr(order, "note", None), **fields)
     bonus = 0
     if agent is not None:
-        percent = _bonus_percent(db)
+        percent = _bonus_percent(db, turn.config)
         bonus = round(placed["total_kop"] * percent / 100)
         if bonus > 0:
             cq.credit_bonus(db, agent["id"], placed["id"], bonus, percent, f"order {placed['number']}", now)
@@ -437,30 +435,31 @@ def _redeem_coupon(turn: _Turn, typed: str, placed: dict[str, Any]) -> str:
     return _text("coupon_ok", lang, code=code)
 
 
-def _bonus_percent(db: store.Database) -> float:
-    """The configured bonus percentage (setting `bonus_percent`), the default when unset or invalid."""
-    raw = cq.get_setting(db, BONUS_PERCENT_KEY, str(BONUS_PERCENT_DEFAULT))
+def _bonus_percent(db: store.Database, config: Config) -> float:
+    """The bonus percentage: a value staff saved (setting `bonus_percent`), else the config's [business] one."""
+    default = config.business.bonus_percent
+    raw = cq.get_setting(db, BONUS_PERCENT_KEY, str(default))
     try:
         value = float(raw.replace(",", "."))
     except ValueError:
         value = -1.0
     if not 0 <= value <= 100:
-        log.warning("setting %s = %r is not a percentage 0..100; using %s", BONUS_PERCENT_KEY, raw,
-                    BONUS_PERCENT_DEFAULT)
-        return BONUS_PERCENT_DEFAULT
+        log.warning("setting %s = %r is not a percentage 0..100; using %s", BONUS_PERCENT_KEY, raw, default)
+        return default
     return value
 
 
-def _broadcast_cap(db: store.Database) -> int:
-    """The configured daily broadcast cap per agent (setting `agent_broadcast_daily_cap`)."""
-    raw = cq.get_setting(db, BROADCAST_CAP_KEY, str(BROADCAST_CAP_DEFAULT))
+def _broadcast_cap(db: store.Database, config: Config) -> int:
+    """The daily broadcast cap per agent: a saved setting, else the config's [business] one."""
+    default = config.business.agent_broadcast_daily_cap
+    raw = cq.get_setting(db, BROADCAST_CAP_KEY, str(default))
     try:
         value = int(raw)
     except ValueError:
         value = -1
     if value < 0:
-        log.warning("setting %s = %r is not a count; using %s", BROADCAST_CAP_KEY, raw, BROADCAST_CAP_DEFAULT)
-        return BROADCAST_CAP_DEFAULT
+        log.warning("setting %s = %r is not a count; using %s", BROADCAST_CAP_KEY, raw, default)
+        return default
     return value
 
 
@@ -505,7 +504,7 @@ def _broadcast(turn: _Turn, body: str) -> tuple[InState, Handled]:
     if not _is_agent(agent):
         return InState.INBOX, Handled.OTHER  # a customer's "Всем спасибо!" is for staff to read
     assert agent is not None
-    cap = _broadcast_cap(db)
+    cap = _broadcast_cap(db, turn.config)
     if cq.broadcasts_since(db, agent["id"], _office_start(turn.config, now, month=False)) >= cap:
         turn.reply(_text("broadcast_capped", lang, cap=cap))
         return InState.HANDLED, Handled.BROADCAST_CAPPED

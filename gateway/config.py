@@ -72,6 +72,16 @@ class SendingConfig:
 
 
 @dataclass(frozen=True)
+class BusinessConfig:
+    """The office's rules for commands and contacts (staff may override some in the web page's settings)."""
+
+    bonus_percent: float = 5.0            # credited to the owning agent's bonus ledger per order
+    agent_broadcast_daily_cap: int = 3    # ВСЕМ/ALL broadcasts per agent per day
+    retention_months: int = 12            # inbound bodies and send logs are blanked after this
+    allowed_regions: tuple[str, ...] = () # countries whose mobile numbers may be stored; empty: the office's
+
+
+@dataclass(frozen=True)
 class ModemConfig:
     """One configured modem: a stable path or glob, optional identity pin, PIN and pacing overrides."""
 
@@ -104,6 +114,7 @@ class Config:
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     sending: SendingConfig = field(default_factory=SendingConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    business: BusinessConfig = field(default_factory=BusinessConfig)
     # Without a [[modems]] table, every port the appliance's udev rules link under /dev/smsgw/ is tried:
     # plugging a modem in is all it takes. Ports that do not answer AT (diagnostic ports) are skipped.
     modems: tuple[ModemConfig, ...] = (ModemConfig(port="/dev/smsgw/*", name="modem"),)
@@ -193,6 +204,18 @@ def _clock(v: Any) -> time:
     raise _Invalid('a time of day "HH:MM", e.g. "20:00"')
 
 
+def _percent(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100:
+        raise _Invalid("a percentage from 0 to 100, e.g. 5 or 7.5")
+    return float(v)
+
+
+def _regions(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list):
+        raise _Invalid('a list of two-letter country codes, e.g. ["RU", "KZ"]')
+    return tuple(_region(r) for r in v)
+
+
 def _choice(*options: str) -> Validator:
     def check(v: Any) -> str:
         if not isinstance(v, str) or v.upper() not in {o.upper() for o in options}:
@@ -240,6 +263,15 @@ _SECTIONS: dict[str, tuple[type, dict[str, Validator]]] = {
         },
     ),
     "logging": (LoggingConfig, {"level": _choice(*LOG_LEVELS), "wire": _bool}),
+    "business": (
+        BusinessConfig,
+        {
+            "bonus_percent": _percent,
+            "agent_broadcast_daily_cap": _int(0, 1000),
+            "retention_months": _int(1, 120),
+            "allowed_regions": _regions,
+        },
+    ),
 }
 
 _MODEM_KEYS: dict[str, Validator] = {

@@ -79,7 +79,7 @@ def allowed_regions(db: store.Database, config: Config) -> frozenset[str]:
     value = cstore.get_setting(db, "contacts.allowed_regions")
     if isinstance(value, list) and value:
         return frozenset(str(v).upper() for v in value)
-    return frozenset({config.office.default_region})
+    return frozenset(config.business.allowed_regions or (config.office.default_region,))
 
 
 def clean_number(raw: str, region: str, allowed: frozenset[str]) -> str:
@@ -394,15 +394,17 @@ def erase(db: store.Database, contact_id: int, *, now: float, actor: str) -> Non
         users.audit(db, actor, "contact.erase", now, target=str(contact_id))
 
 
-def retention_months(db: store.Database) -> int:
-    """Months inbound bodies and send logs are kept (setting `contacts.retention_months`, default 12)."""
+def retention_months(db: store.Database, config: Config | None = None) -> int:
+    """Months inbound bodies and send logs are kept: a saved setting, else the config's [business] value."""
     value = cstore.get_setting(db, "contacts.retention_months")
-    return int(value) if isinstance(value, int) and value > 0 else DEFAULT_RETENTION_MONTHS
+    if isinstance(value, int) and value > 0:
+        return value
+    return config.business.retention_months if config is not None else DEFAULT_RETENTION_MONTHS
 
 
-def purge(db: store.Database, now: float, months: int | None = None) -> tuple[int, int]:
+def purge(db: store.Database, now: float, months: int | None = None, config: Config | None = None) -> tuple[int, int]:
     """Blank inbound bodies and finished send logs older than the retention period; returns (inbound, outbound)."""
-    cutoff = now - (months or retention_months(db)) * 30.44 * 86400
+    cutoff = now - (months or retention_months(db, config)) * 30.44 * 86400
     with store.immediate(db):
         counts = cs.purge_before(db, cutoff)
         if any(counts):

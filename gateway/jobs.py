@@ -183,7 +183,7 @@ def tick(db: store.Database, config: Config, now: float) -> TickReport:
             report.finished.append(c["id"])
     day = datetime.fromtimestamp(now, ZoneInfo(zone)).date().isoformat()
     if cstore.mark_job(db, f"retention:{day}", now):
-        report.purged = contacts.purge(db, now)
+        report.purged = contacts.purge(db, now, config=config)
     return report
 
 

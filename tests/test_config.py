@@ -110,3 +110,19 @@ def test_cli_reports_a_bad_config_in_one_line_with_exit_2(tmp_path: Path, conten
     assert len(lines) == 1, err
     assert fragment in lines[0] and str(path) in lines[0]
     assert "Traceback" not in err
+
+
+def test_business_rules_come_from_the_config_and_a_saved_setting_wins(tmp_path: Path) -> None:
+    from gateway import commands, contacts, store
+    from gateway.store import commands as cq
+
+    c = config.parse(tomllib.loads('[business]\nbonus_percent = 7.5\nagent_broadcast_daily_cap = 1\n'
+                                  'retention_months = 6\nallowed_regions = ["ru", "KZ"]\n'))
+    assert c.business.allowed_regions == ("RU", "KZ")
+    db = store.connect(tmp_path / "x.db")
+    assert commands._bonus_percent(db, c) == 7.5 and commands._broadcast_cap(db, c) == 1
+    assert contacts.retention_months(db, c) == 6 and contacts.allowed_regions(db, c) == {"RU", "KZ"}
+    cq.set_setting(db, commands.BONUS_PERCENT_KEY, "10", 1.0)  # staff's saved value wins over the file
+    assert commands._bonus_percent(db, c) == 10.0
+    with pytest.raises(ConfigError, match="percentage"):
+        config.parse(tomllib.loads("[business]\nbonus_percent = 150\n"))
