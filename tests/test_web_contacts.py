@@ -347,3 +347,38 @@ def test_an_erased_contact_can_withdraw_but_never_be_granted_again(env) -> None:
                                          actor="oper", user_id=None)
     assert change.kind == "consent" and not change.granted
     assert [e["action"] for e in contacts.consent_history(db, "+79162220003")] == ["withdrawn", "withdrawn"]
+
+
+# --- proof of consent, subject access and erasure on request --------------------------------------------------------
+
+
+def test_consent_history_downloads_as_csv_for_staff_and_the_owning_agent_only(env) -> None:
+    olga = env["olga"]
+    resp = signed_in(env["app"], "oper").get(f"/contacts/{olga}/consent.csv")
+    assert resp.status == 200 and "text/csv" in resp.header("Content-Type")
+    assert "paper form" in resp.text and "granted" in resp.text
+    assert signed_in(env["app"], "anna").get(f"/contacts/{olga}/consent.csv").status == 200
+    assert signed_in(env["app"], "irina").get(f"/contacts/{olga}/consent.csv").status == 404
+    assert audit_of(env["db"], "contact.consent_export")
+
+
+def test_personal_data_export_is_for_admins(env) -> None:
+    olga = env["olga"]
+    resp = signed_in(env["app"], "admin").get(f"/contacts/{olga}/data.json")
+    assert resp.status == 200 and json.loads(resp.text)["contact"]["name"] == "Ольга"
+    assert signed_in(env["app"], "oper").get(f"/contacts/{olga}/data.json").status == 403
+    assert signed_in(env["app"], "anna").get(f"/contacts/{olga}/data.json").status == 403
+
+
+def test_erasure_needs_the_admin_and_the_confirmation_and_keeps_the_proof(env) -> None:
+    db, olga = env["db"], env["olga"]
+    admin = signed_in(env["app"], "admin")
+    assert admin.post(f"/contacts/{olga}/erase", {}).status == 400
+    assert signed_in(env["app"], "oper").post(f"/contacts/{olga}/erase", {"confirm": "1"}).status == 403
+    assert admin.post(f"/contacts/{olga}/erase", {"confirm": "1"}, csrf=False).status == 403
+    assert admin.post(f"/contacts/{olga}/erase", {"confirm": "1"}).status == 303
+    row = contacts.get(db, olga)
+    assert row["name"] == "" and row["opted_out_at"] is not None and row["phone"] == "+79162220001"
+    actions = [e["action"] for e in contacts.consent_history(db, "+79162220001")]
+    assert actions == ["granted", "withdrawn"]  # the proof stays
+    assert audit_of(db, "contact.erase")

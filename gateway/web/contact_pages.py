@@ -307,6 +307,45 @@ def register(app: bottle.Bottle, web: Web) -> None:
                           sources=contacts.CONSENT_SOURCES, cv=values, source_key=source_key, kind_keys=KIND_KEYS,
                           max_evidence=contacts.MAX_EVIDENCE, max_version=contacts.MAX_TEXT_VERSION, **extra)
 
+    @app.get("/contacts/<contact_id:int>/consent.csv")
+    @page(web)
+    def contact_consent_csv(user: security.User, contact_id: int) -> Any:
+        """The consent log of one contact: the sender's proof, for the subscriber or a regulator."""
+        contact = store_contacts.get(web.db(), contact_id)
+        if not visible(user, contact):
+            bottle.abort(404, "not found")
+        assert contact is not None
+        data = contacts.consent_history_csv(web.db(), contact["phone"])
+        web.audit("contact.consent_export", target=str(contact_id))
+        bottle.response.content_type = "text/csv; charset=utf-8"
+        bottle.response.set_header("Content-Disposition", f'attachment; filename="consent-{contact_id}.csv"')
+        return "\ufeff" + data  # Excel opens a UTF-8 file with a BOM correctly
+
+    @app.get("/contacts/<contact_id:int>/data.json")
+    @page(web, "admin")
+    def contact_personal_data(user: security.User, contact_id: int) -> Any:
+        """Everything stored about a contact (a subject access request); audited by the domain."""
+        try:
+            data = contacts.export_personal_data(web.db(), contact_id, now=web.now(), actor=user.username)
+        except UserInputError:
+            bottle.abort(404, "not found")
+        bottle.response.content_type = "application/json; charset=utf-8"
+        bottle.response.set_header("Content-Disposition", f'attachment; filename="contact-{contact_id}.json"')
+        return data
+
+    @app.post("/contacts/<contact_id:int>/erase")
+    @page(web, "admin")
+    def contact_erase(user: security.User, contact_id: int) -> Any:
+        """Erase on request: the opt-out record and consent log stay, everything else goes."""
+        if web.form("confirm") != "1":
+            bottle.response.status = 400
+            return detail(user, contact_id, error=web.t()("contact.erase_confirm_needed"))
+        try:
+            contacts.erase(web.db(), contact_id, now=web.now(), actor=user.username)
+        except UserInputError:
+            bottle.abort(404, "not found")
+        bottle.redirect(f"/contacts/{contact_id}?saved=1", 303)
+
     @app.get("/contacts/<contact_id:int>")
     @page(web)
     def contact_detail(user: security.User, contact_id: int) -> str:

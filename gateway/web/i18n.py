@@ -291,6 +291,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contact.notes": ("Заметки", "Notes"),
     "contact.consent_history": ("История согласий", "Consent history"),
     "contact.source": ("Источник", "Source"),
+    "contact.consent_csv": ("Скачать историю согласий (CSV)", "Download the consent history (CSV)"),
+    "contact.personal_data": ("Все данные о контакте (JSON)", "All data about this contact (JSON)"),
+    "contact.erase": ("Удалить данные по запросу", "Erase data on request"),
+    "contact.erase_text": ("Имя, заметки, атрибуты и тексты сообщений будут удалены; номер, отписка и история "
+                           "согласий останутся как доказательство.",
+                           "Name, notes, attributes and message texts are erased; the number, the opt-out and the "
+                           "consent history stay as proof."),
+    "contact.erase_confirm": ("Клиент попросил удалить свои данные", "The customer asked for their data to be erased"),
+    "contact.erase_confirm_needed": ("Отметьте, что клиент сам попросил удалить данные.",
+                                     "Tick that the customer asked for the erasure."),
     "contact.f_search": ("имя, телефон или код", "name, phone or code"),
     "contact.f_role": ("Роль", "Role"),
     "contact.f_agent": ("Агент", "Agent"),

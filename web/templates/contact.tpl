@@ -40,6 +40,11 @@
   <button type="submit">{{t('consent.submit')}}</button>
 </form>
 <h2>{{t('contact.consent_history')}}</h2>
+<p><a href="/contacts/{{c['id']}}/consent.csv">{{t('contact.consent_csv')}}</a>
+% if user.role == 'admin':
+ · <a href="/contacts/{{c['id']}}/data.json">{{t('contact.personal_data')}}</a>
+% end
+</p>
 <div class="table"><table>
 <thead><tr><th>{{t('common.when')}}</th><th>{{t('common.kind')}}</th><th>{{t('audit.action')}}</th><th>{{t('contact.source')}}</th><th>{{t('consent.user')}}</th><th>{{t('consent.version')}}</th><th>{{t('consent.evidence')}}</th></tr></thead>
 <tbody>
@@ -50,3 +55,12 @@
 <td>{{e['username'] or ('SMS' if e['inbox_id'] else '—')}}</td><td>{{e['text_version'] or '—'}}</td><td>{{e['evidence'] or ''}}</td></tr>
 % end
 </tbody></table></div>
+% if user.role == 'admin' and not c.get('erased_at'):
+<h2>{{t('contact.erase')}}</h2>
+<form method="post" action="/contacts/{{c['id']}}/erase" class="card">
+  <input type="hidden" name="csrf" value="{{csrf}}">
+  <p>{{t('contact.erase_text')}}</p>
+  <label class="check"><input type="checkbox" name="confirm" value="1"> {{t('contact.erase_confirm')}}</label>
+  <button type="submit" class="danger">{{t('contact.erase')}}</button>
+</form>
+% end
