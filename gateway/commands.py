@@ -216,7 +216,14 @@ def handle_inbound(db: store.Database, config: Config, inbox_id: int, *, now: fl
         log.exception("inbound message %d: command failed; kept for staff", inbox_id)
         row = box.get(db, inbox_id)
         if row is not None and row["state"] == InState.NEW:
-            box.set_state(db, inbox_id, InState.INBOX, now, str(Handled.ERROR))
+            with store.immediate(db):
+                state = InState.INBOX
+                if row["body"] and isinstance(grammar.parse(row["body"]), grammar.OptOut) and row["phone"]:
+                    # The opt-out itself failed: at least stop bulk to that number until staff look.
+                    contacts.ensure(db, row["phone"], now)
+                    cq.pause_bulk(db, row["phone"], now)
+                    state = InState.REVIEW
+                box.set_state(db, inbox_id, state, now, str(Handled.ERROR))
 
 
 def handle_pending(db: store.Database, config: Config, *, now: float) -> int:
@@ -245,10 +252,19 @@ def _handle(db: store.Database, config: Config, row: dict[str, Any], now: float)
         return InState.IGNORED, Handled.UNANSWERABLE
     if not sms.is_answerable(row["phone"], sms.SenderKind(row["sender_kind"]), config.office.default_region):
         return InState.IGNORED, Handled.UNANSWERABLE
-    if row["partial"]:
-        return InState.INBOX, Handled.PARTIAL
-    if grammar.looks_automatic(text):
-        return InState.IGNORED, Handled.AUTOMATIC
+    if row["partial"] or grammar.looks_automatic(text):
+        # No command runs on a truncated or machine-looking text, and nothing answers it — but words of opt-out
+        # win even there ("STOP, do not reply"): a wrongly kept subscriber costs more than a lost one.
+        if isinstance(stop := grammar.parse(text), grammar.OptOut):
+            contacts.ensure(db, phone, now)
+            if stop.tier == 1 and not row["partial"]:
+                contacts.opt_out(db, phone, f"sms opt-out (tier 1, not answered: {stop.matched})", now,
+                                 inbox_id=row["id"])
+                q.cancel_queued_for_phone(db, phone, "recipient opted out by SMS", now)
+            else:
+                cq.pause_bulk(db, phone, now)
+            return InState.REVIEW, Handled.OPTOUT_REVIEW
+        return (InState.INBOX, Handled.PARTIAL) if row["partial"] else (InState.IGNORED, Handled.AUTOMATIC)
     contact = contacts.get_by_phone(db, phone)
     stored_lang = contact.get("lang") if contact else None
     default = Lang(stored_lang) if stored_lang in ("ru", "en") else Lang.RU

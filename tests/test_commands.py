@@ -474,3 +474,19 @@ def test_multipart_order_is_joined_and_placed_once(desk: Desk) -> None:
     commands.handle_inbound(desk.db, desk.config, results[-1], now=NOON)
     [order] = _orders(desk)
     assert [x["code"] for x in cq.order_lines(desk.db, order["id"])] == codes
+
+
+@pytest.mark.parametrize("text", ["STOP do not reply", "Отпишите меня, я в отпуске и мне надоело"])
+def test_opt_out_words_win_over_auto_reply_wording(desk: Desk, text: str) -> None:
+    assert grammar_looks_automatic(text)  # the texts really trip the machine-reply filter
+    inbox_id = desk.receive(CUSTOMER, text)
+    row = contacts.get_by_phone(desk.db, CUSTOMER)
+    assert row["opted_out_at"] is not None or row["bulk_paused_at"] is not None
+    assert desk.inbox(inbox_id)["state"] == InState.REVIEW
+    assert desk.replies(CUSTOMER) == []  # a machine-looking text is never answered
+
+
+def grammar_looks_automatic(text: str) -> bool:
+    from gateway import grammar
+
+    return grammar.looks_automatic(text)
