@@ -124,6 +124,9 @@ def _screen(db: store.Database, row: dict, now: float, config: Config) -> str | 
     if advertising and not row["consent_advertising"]:
         q.finish(db, row["id"], OutState.CANCELLED, now, "no advertising consent on record")
         return "no consent"
+    if bulk and row["consent_service"] == 0:  # staff recorded that this person wants no notices either
+        q.finish(db, row["id"], OutState.CANCELLED, now, "service consent withdrawn")
+        return "no consent"
     if row["bulk_paused_at"] is not None and (bulk or advertising):
         # Deferred, not parked: once staff lift the pause it goes at the next look, with no other step.
         q.defer(db, row["id"], now + PAUSE_RECHECK_S, now, "paused: the recipient's reply awaits staff review")

@@ -382,3 +382,41 @@ def test_erasure_needs_the_admin_and_the_confirmation_and_keeps_the_proof(env) -
     actions = [e["action"] for e in contacts.consent_history(db, "+79162220001")]
     assert actions == ["granted", "withdrawn"]  # the proof stays
     assert audit_of(db, "contact.erase")
+
+
+def test_an_agent_cannot_lift_an_opt_out(env) -> None:
+    db, maria = env["db"], env["maria"]  # Мария opted out; she belongs to Ирина
+    resp = signed_in(env["app"], "irina").post(f"/contacts/{maria}/consent", {
+        "kind": "advertising", "action": "grant", "source": "phone call", "evidence": "сказала по телефону",
+        "resubscribe": "1"})
+    assert resp.status == 400 and contacts.get(db, maria)["opted_out_at"] is not None
+
+
+def test_an_agent_answers_only_a_customer_who_wrote_and_mails_only_as_advertising(env) -> None:
+    from gateway import inbound  # noqa: F401  (the inbox row is written directly below)
+
+    db, clock = env["db"], env["clock"]
+    anna = signed_in(env["app"], "anna")
+    assert anna.post("/inbox/%2B79162220003/reply", {"text": "Скидка 50% только сегодня!"}).status == 400
+    db.execute("INSERT INTO inbox (phone, body, received_at, state) VALUES (?, ?, ?, 'inbox')",
+               ["+79162220003", "Где мой заказ?", clock()])
+    assert anna.post("/inbox/%2B79162220003/reply", {"text": "Завтра привезу"}).status == 303
+    resp = anna.post("/cabinet/send", {"contact": str(env["vera"]), "text": "Новинки каталога", "kind": "service"})
+    assert resp.status == 303, resp.text
+    classes = [r[0] for r in db.execute("SELECT class FROM outbox WHERE body = 'Новинки каталога'")]
+    assert classes == ["advertising"]  # labelled "service" by the agent, sent as what it is
+
+
+def test_withdrawn_service_consent_stops_bulk_notices_but_not_replies(env) -> None:
+    from gateway import policy as pol
+
+    db, config = env["db"], env["config"]
+    contacts.record_consent(db, "+79162220003", MessageClass.SERVICE, False, "phone call", T0)
+    modem_id = modems.upsert_identity(db, "356938030000005", T0)
+    notice = outbox.submit(db, config, "+79162220003", "Приём заказов открыт", now=T0, priority=Priority.BULK)
+    reply = outbox.submit(db, config, "+79162220003", "Ваш заказ готов", now=T0)
+    rules = outbox.ClaimPolicy(config, pol.Caps(100, 1000, 10000), clock_ok=lambda: True)
+    claimed = outbox.claim(db, modem_id, T0 + 1, rules)
+    assert isinstance(claimed, outbox.Claimed) and claimed.id == reply
+    assert not isinstance(outbox.claim(db, modem_id, T0 + 2, rules), outbox.Claimed)
+    assert q.get(db, notice)["last_error"] == "service consent withdrawn"

@@ -56,7 +56,8 @@ def counts(db: Database) -> dict[str, int]:
 
 CANDIDATE_COLUMNS = """o.id, o.phone, o.body, o.class, o.priority, o.attempts, o.parts_total, o.campaign_id,
     o.pinned_modem_id, o.expires_at, o.contact_id,
-    c.timezone AS contact_zone, c.opted_out_at, c.consent_advertising, c.bulk_paused_at, c.id AS cid"""
+    c.timezone AS contact_zone, c.opted_out_at, c.consent_advertising, c.consent_service, c.bulk_paused_at,
+    c.id AS cid"""
 
 
 def candidates(db: Database, modem_id: int, now: float, *, bulk_allowed: bool, limit: int) -> list[dict[str, Any]]:

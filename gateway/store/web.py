@@ -435,8 +435,15 @@ def dismiss_review(db: Database, inbox_id: int, now: float) -> bool:
 
 
 def lift_bulk_pause(db: Database, phone: str, now: float) -> None:
-    """Bulk sending to a number resumes after staff dismissed its possible opt-out."""
-    db.execute("UPDATE contacts SET bulk_paused_at = NULL, updated_at = ? WHERE phone = ?", [now, phone])
+    """Bulk sending resumes after staff dismissed a possible opt-out — unless another message still awaits review."""
+    db.execute("UPDATE contacts SET bulk_paused_at = NULL, updated_at = ? WHERE phone = ?"
+               " AND NOT EXISTS (SELECT 1 FROM inbox WHERE phone = ? AND state = 'review')", [now, phone, phone])
+
+
+def wrote_since(db: Database, phone: str, since: float) -> bool:
+    """Whether the number sent us a message since a time."""
+    return db.execute("SELECT 1 FROM inbox WHERE phone = ? AND received_at >= ? LIMIT 1", [phone, since]
+                      ).fetchone() is not None
 
 
 def latest_inbound_id(db: Database, phone: str) -> int | None:

@@ -377,6 +377,9 @@ def register(app: bottle.Bottle, web: Web) -> None:
         try:
             if action not in ("grant", "withdraw"):
                 raise UserInputError(f"action must be grant or withdraw, not {action!r}")
+            if user.is_agent and values["resubscribe"]:
+                # Only the customer's own START or staff may lift an opt-out; an agent would profit from it.
+                raise UserInputError(web.t()("consent.agent_no_resubscribe"))
             contacts.record_consent(db, contact_id, kind, action == "grant", source=values["source"], now=web.now(),
                                     actor=user.username, user_id=user.id, evidence=values["evidence"],
                                     text_version=values["text_version"], resubscribe=values["resubscribe"])

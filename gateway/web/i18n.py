@@ -237,6 +237,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cab.title": ("Мой кабинет", "My cabinet"),
     "cab.customers": ("Мои клиенты", "My customers"),
     "cab.send": ("Написать моим клиентам", "Message my customers"),
+    "cab.consent_note": ("Сообщение уйдёт только клиентам с согласием на рассылку и не ночью по их времени.",
+                         "It goes only to customers who agreed to receive mailings, and never at night their time."),
     "cab.choose": ("Отметьте клиентов", "Tick the customers"),
     "cab.cap": ("Сегодня отправлено {sent} из {cap}.", "Sent today: {sent} of {cap}."),
     "cab.over_cap": ("Дневной лимит исчерпан: можно ещё {left}.", "Daily limit reached: {left} left."),
@@ -291,6 +293,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "contact.notes": ("Заметки", "Notes"),
     "contact.consent_history": ("История согласий", "Consent history"),
     "contact.source": ("Источник", "Source"),
+    "consent.agent_no_resubscribe": ("Отписку может снять только сам клиент (СТАРТ) или сотрудник офиса.",
+                                     "Only the customer (START) or office staff can lift an opt-out."),
+    "in.agent_reply_window": ("Ответить можно только клиенту, который написал за последние 3 дня; "
+                              "для рассылки используйте «Мой кабинет».",
+                              "You can only answer a customer who wrote in the last 3 days; "
+                              "use My cabinet to send a mailing."),
     "contact.consent_csv": ("Скачать историю согласий (CSV)", "Download the consent history (CSV)"),
     "contact.personal_data": ("Все данные о контакте (JSON)", "All data about this contact (JSON)"),
     "contact.erase": ("Удалить данные по запросу", "Erase data on request"),

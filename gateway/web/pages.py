@@ -39,6 +39,8 @@ AGENT_CAP_KEY = "web.agent_daily_cap"
 AGENT_CAP_DEFAULT = 50
 MAX_RECIPIENTS = 5000
 
+AGENT_REPLY_WINDOW_S = 72 * 3600  # an agent may answer a customer's SMS for three days
+
 
 def feature(module: str) -> bool:
     """True when a domain module (written by another issue) is installed."""
@@ -212,6 +214,9 @@ def register(app: bottle.Bottle, web: Web) -> None:
         try:
             if user.is_agent:
                 check_agent_cap(user, 1)
+                # A reply answers the customer's own recent message; anything else is a mailing (cabinet).
+                if not store_web.wrote_since(db, phone, now - AGENT_REPLY_WINDOW_S):
+                    raise UserInputError(t("in.agent_reply_window"))
             with store.immediate(db):
                 message_id = outbox.submit(db, web.config, phone, text, now=now, priority=Priority.TRANSACTIONAL,
                                            message_class=MessageClass.SERVICE,
@@ -623,7 +628,8 @@ def register(app: bottle.Bottle, web: Web) -> None:
         db = web.db()
         ids = [int_or(v) for v in bottle.request.forms.getall("contact")]
         text = web.form("text")
-        kind = MessageClass.SERVICE if web.form("kind") == "service" else MessageClass.ADVERTISING
+        # An agent's message to their customers is marketing whatever it is labelled: it needs their consent.
+        kind = MessageClass.ADVERTISING
 
         def fail(message: str, status: int = 400) -> str:
             bottle.response.status = status

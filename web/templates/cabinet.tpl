@@ -26,10 +26,7 @@
   </tbody></table></div>
   <label>{{t('cab.send')}}<textarea name="text" rows="4" required maxlength="2000">{{get('text', '')}}</textarea></label>
   <p class="preview-line small" aria-live="polite"></p>
-  <fieldset><legend>{{t('common.kind')}}</legend>
-    <label class="check"><input type="radio" name="kind" value="advertising" checked> {{t('common.advertising')}}</label>
-    <label class="check"><input type="radio" name="kind" value="service"> {{t('common.service')}}</label>
-  </fieldset>
+  <p class="small">{{t('cab.consent_note')}}</p>
   <button type="submit">{{t('common.send')}}</button>
 </form>
 % end
