@@ -420,3 +420,24 @@ def test_withdrawn_service_consent_stops_bulk_notices_but_not_replies(env) -> No
     assert isinstance(claimed, outbox.Claimed) and claimed.id == reply
     assert not isinstance(outbox.claim(db, modem_id, T0 + 2, rules), outbox.Claimed)
     assert q.get(db, notice)["last_error"] == "service consent withdrawn"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example",
+                                    "https://evil.example/", "/ /evil.example"])
+def test_login_never_redirects_off_site(env, target: str) -> None:
+    client = Client(env["app"])
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    resp = client.request("POST", "/login", form={"csrf": token.group(1), "username": "oper", "password": PASSWORD,
+                                                  "next": target})
+    location = resp.header("Location") or ""
+    assert resp.status == 303 and urllib.parse.urlsplit(location).netloc in ("", "localhost"), location
+    assert urllib.parse.urlsplit(location).path == "/", location
+
+
+def test_huge_ids_in_the_query_are_not_a_server_error(env) -> None:
+    client = signed_in(env["app"], "admin")
+    for path in ("/outbox?before=100000000000000000000000", "/inbox?before=100000000000000000000000",
+                 "/orders?before=100000000000000000000000", "/audit?before=100000000000000000000000"):
+        assert client.get(path).status < 500, path

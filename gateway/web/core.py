@@ -195,18 +195,27 @@ def page(web: Web, *roles: Role, as_json: bool = False) -> Callable[[Callable[..
 
 
 def safe_next(target: str | None) -> str:
-    """A post-login destination that stays on this site (a local path only)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A post-login destination that stays on this site (a local path only).
+
+    Browsers and urljoin drop tabs and newlines and read a backslash as a slash, so "/\t/evil.example" would
+    become "//evil.example": any control character, space or backslash makes the target unsafe.
+    """
+    if (not target or not target.startswith("/") or any(ord(ch) <= 0x20 or ch == "\\" for ch in target)
+            or target.startswith("//")):
+        return "/"
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
 
 def int_or(value: str | None, default: int | None = None) -> int | None:
-    """An integer from user input, or the default."""
+    """An integer from user input, or the default (also for values SQLite's 64-bit integers cannot hold)."""
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return default
+    return number if -(2**63) <= number < 2**63 else default
 
 
 def now_ms() -> float:
