@@ -210,3 +210,36 @@ def test_webhook_gives_up_after_max_attempts(api) -> None:
         now += webhooks.MAX_DELAY_S + 1
     assert len(receiver.requests) == webhooks.MAX_ATTEMPTS
     assert store_web.delivery_counts(db)["failed"] == 1
+
+
+def test_a_webhook_receiver_that_redirects_does_not_get_the_body_forwarded() -> None:
+    import http.server
+    import threading
+
+    from gateway.web import webhooks
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == "/hook":
+                self.send_response(302)
+                self.send_header("Location", "/elsewhere")
+                self.end_headers()
+            else:
+                self.send_response(200)
+                self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status = webhooks.http_post(f"http://127.0.0.1:{server.server_address[1]}/hook", b"{}", {})
+    finally:
+        server.shutdown()
+    assert status == 302 and hits == ["/hook"]

@@ -39,11 +39,22 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer (a failure), never a reason to send the signed body somewhere else."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# No proxies from the environment and no redirects: the body goes to the configured address or nowhere.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST with a short timeout; returns the HTTP status (raises OSError on network failure)."""
+    """POST with a short timeout; returns the HTTP status (a 3xx counts as a failure; OSError on network failure)."""
     req = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with _OPENER.open(req, timeout=5) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
