@@ -38,7 +38,7 @@ class WebConfig:
     port: int = 8080
     allowed_hosts: tuple[str, ...] = ()
     session_idle_minutes: int = 30
-    session_absolute_hours: int = 12
+    session_absolute_hours: int = 8
 
 
 @dataclass(frozen=True)

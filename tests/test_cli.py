@@ -88,3 +88,8 @@ def test_backup_and_status(config_file: Path, tmp_path: Path, capsys: pytest.Cap
     assert cli.main(["--config", str(config_file), "status"]) == 0
     out = capsys.readouterr().out
     assert "Modems:" in out and "queued 0" in out
+
+
+def test_password_hashes_meet_the_project_floor() -> None:
+    _scheme, n, r, p, _salt, _digest = auth.hash_password("a long enough pass").split("$")
+    assert int(n) >= 2**15 and int(r) == 8 and int(p) >= 1  # reliability-security.md S1
