@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -92,6 +93,7 @@ class Handled(StrEnum):
     BALANCE = "balance"
     BROADCAST = "broadcast"
     BROADCAST_CAPPED = "broadcast_capped"
+    BROADCAST_HELD = "broadcast_held"
     POLL = "poll"
     OTHER = "other"
     PARTIAL = "partial"
@@ -110,6 +112,9 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "orders_open": {Lang.RU: "Ваши заказы: {orders}", Lang.EN: "Your orders: {orders}"},
     "orders_none": {Lang.RU: "Открытых заказов нет. Заказ: ЗАКАЗ 31234 2",
                     Lang.EN: "You have no open orders. To order: ORDER 31234 2"},
+    "broadcast_held": {Lang.RU: "Рассылка не отправлена: текст касается темы «{label}», его проверит офис",
+                       Lang.EN: "Not sent: the text touches \"{label}\"; the office will check it"},
+    "stop_hint": {Lang.RU: " Отказ: СТОП", Lang.EN: " Unsubscribe: STOP"},
     "broadcast_capped": {Lang.RU: "Лимит рассылок на сегодня исчерпан: {cap} в день. Попробуйте завтра",
                          Lang.EN: "Today's broadcast limit is reached: {cap} a day. Try again tomorrow"},
     # the SMS to the customer when staff change an order's status
@@ -526,6 +531,14 @@ def _broadcast(turn: _Turn, body: str) -> tuple[InState, Handled]:
         return InState.HANDLED, Handled.BROADCAST_CAPPED
     if cq.broadcast_by_inbox(db, turn.inbox_id) is not None:
         return InState.HANDLED, Handled.BROADCAST  # queued already (the row was forced back to `new` by hand)
+    from gateway import campaigns  # the restricted-content rules live with the campaigns
+
+    restricted = campaigns.check_restricted(db, body)
+    if restricted:  # alcohol, medicines… are for the office to judge, as in a campaign
+        turn.reply(_text("broadcast_held", lang, label=restricted[0].label))
+        return InState.INBOX, Handled.BROADCAST_HELD
+    if not re.search(r"\b(стоп|stop)\b", body, re.IGNORECASE):
+        body += _text("stop_hint", grammar.detect_lang(body, lang))  # every mailing says how to stop it
     audience = cq.broadcast_audience(db, agent["id"])
     for phone in audience:
         outbox.submit(db, turn.config, phone, body, now=now, priority=Priority.BULK,

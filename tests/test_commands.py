@@ -301,7 +301,7 @@ def test_agent_broadcast_reaches_only_own_consented_customers(desk: Desk) -> Non
     rows = [dict(r) for r in desk.db.execute("SELECT * FROM outbox WHERE reply_to IS NULL ORDER BY phone")]
     assert [r["phone"] for r in rows] == [CUSTOMER, "+79164440001"]
     assert {(r["body"], r["priority"], r["class"]) for r in rows} == {
-        ("Новый каталог уже у меня!", Priority.BULK, "advertising")}
+        ("Новый каталог уже у меня! Отказ: СТОП", Priority.BULK, "advertising")}  # how to stop, always
     assert desk.replies(AGENT) == [reply("broadcast_sent", Lang.RU, count=2)]
     [logged] = [dict(r) for r in desk.db.execute("SELECT * FROM agent_broadcasts")]
     assert (logged["inbox_id"], logged["recipients"]) == (inbox_id, 2)
@@ -316,6 +316,15 @@ def test_agent_broadcast_daily_cap(desk: Desk) -> None:
     desk.now += 86400
     desk.receive(AGENT, "ALL next day")
     assert desk.count("agent_broadcasts") == 3
+
+
+def test_an_agent_broadcast_about_restricted_goods_is_held_for_the_office(desk: Desk) -> None:
+    _customers(desk)
+    inbox_id = desk.receive(AGENT, "ВСЕМ Скидка на вино и пиво!")
+    assert desk.inbox(inbox_id)["state"] == InState.INBOX
+    assert desk.count("agent_broadcasts") == 0
+    assert not [r for r in desk.db.execute("SELECT 1 FROM outbox WHERE reply_to IS NULL")]
+    assert "не отправлена" in desk.replies(AGENT)[-1]
 
 
 def test_a_customers_all_goes_to_the_staff_inbox(desk: Desk) -> None:

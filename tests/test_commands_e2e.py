@@ -80,7 +80,8 @@ def test_commands_in_russian_and_english_round_trip_through_the_modem(tmp_path: 
             agent.send(to, "ВСЕМ Новый каталог уже у меня")
             assert reply("broadcast_sent", Lang.RU, count=3) in [m.text for m in agent.wait_inbox(6, 30)]
             for phone in (CUSTOMER, "+79165550001", "+79165550002"):
-                wait_until(lambda p=phone: any(m.text == "Новый каталог уже у меня" for m in net.phone(p).inbox),
+                wait_until(lambda p=phone: any(m.text == "Новый каталог уже у меня Отказ: СТОП"
+                                               for m in net.phone(p).inbox),
                            30, f"broadcast at {phone}")
 
             # a poll reply is tallied
