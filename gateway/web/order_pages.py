@@ -20,6 +20,7 @@ import bottle
 from gateway import commands, sms
 from gateway.errors import UserInputError
 from gateway.grammar import Lang
+from gateway.store import contacts as store_contacts
 from gateway.store import commands as cq
 from gateway.store import web as store_web
 from gateway.web import i18n, security
@@ -137,9 +138,14 @@ def register(app: bottle.Bottle, web: Web) -> None:
             bottle.response.status = 404
             return web.render("message.tpl", title=t("common.not_found"), text="")
         assert order is not None
+        # The conversation is shown to staff and to the agent who owns the customer; an agent named in the
+        # order of someone else's customer sees the order, not that customer's other messages.
+        customer = store_contacts.get_by_phone(db, order["phone"])
+        own = user.is_staff or (customer is not None and customer["agent_id"] == user.contact_id)
         return web.render("orders_detail.tpl", title=f"{t('ord.number')} {order['number']}", o=order,
                           next_statuses=[str(s) for s in commands.next_statuses(order["status"])],
-                          history=store_web.thread(db, order["phone"], limit=HISTORY), **common(), **extra)
+                          history=store_web.thread(db, order["phone"], limit=HISTORY) if own else [],
+                          **common(), **extra)
 
     @app.get("/orders/view")
     @page(web)
