@@ -61,12 +61,14 @@ def register(app: bottle.Bottle, web: Web) -> None:
             text = t("login.locked", minutes=minutes) if minutes else t("login.failed")
             return login_form(text, 429, username)
         row = users.get_user(db, username) if username else None
+        # Counted as a failure before the (slow) password check and forgiven on success: parallel guesses each
+        # see the others' count, so four server threads cannot quadruple the free tries.
+        count = store_web.record_failure(db, username, None, now)
+        store_web.set_lock(db, username, security.lock_after(count, now))
         ok = False
         if len(password.encode("utf-8")) <= security.MAX_PASSWORD_BYTES:
             ok = auth.verify_password(password, row["password_hash"] if row else _dummy_hash())
         if not ok or row is None or row["disabled"]:
-            count = store_web.record_failure(db, username, None, now)
-            store_web.set_lock(db, username, security.lock_after(count, now))
             users.audit(db, username or "?", "login.failed", now, ip=req.remote_addr, failures=count)
             return login_form(t("login.failed"), 401, username)
         # Rotate: whatever session the browser had ends; a new token is issued.
