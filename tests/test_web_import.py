@@ -195,3 +195,15 @@ def test_upload_store_is_private_and_sweeps_leftovers(tmp_path: Path) -> None:
     assert uploads.sweep(T0 + 20) == 3
     assert sorted(p.name for p in uploads.root.iterdir()) == [".in-progress", kept.token]
     assert uploads.sweep(T0 + IMPORT_TTL_S + 1) == 1 and uploads.get(kept.token, 1, T0 + IMPORT_TTL_S + 1) is None
+
+
+def test_an_upload_is_imported_by_one_confirmation_only(tmp_path: Path) -> None:
+    from gateway.web.contact_pages import Uploads
+
+    uploads = Uploads(tmp_path / "uploads")
+    upload = uploads.put("phone;name\n+79161234567;Ольга\n".encode(), "list.csv", user_id=1, now=1000.0)
+    first, second = uploads.claim(upload), uploads.claim(upload)
+    assert first is not None and first.path.is_file() and second is None
+    assert uploads.get(upload.token, 1, 1001.0) is None  # taken: a third request finds nothing
+    uploads.release(first)  # the import refused it: back for another try
+    assert uploads.get(upload.token, 1, 1002.0) is not None

@@ -117,10 +117,28 @@ class Uploads:
         self._write_meta(upload, self.root / upload.token)
         return upload
 
+    def claim(self, upload: Upload) -> Upload | None:
+        """Take an upload for its import: an atomic rename, so two confirmations never both import it."""
+        claimed = self.root / f".claimed-{upload.token}"
+        try:
+            (self.root / upload.token).rename(claimed)
+        except OSError:
+            return None  # another request took it a moment ago
+        return Upload(upload.token, claimed / "csv" / upload.filename, upload.filename, upload.user_id,
+                      upload.created, upload.mapping)
+
+    def release(self, upload: Upload) -> None:
+        """Give a claimed upload back (the import refused it; the user may check another mapping)."""
+        try:
+            (self.root / f".claimed-{upload.token}").rename(self.root / upload.token)
+        except OSError:
+            pass
+
     def drop(self, token: str) -> None:
         """Delete an upload (after its import)."""
         if TOKEN_RE.fullmatch(token or ""):
             shutil.rmtree(self.root / token, ignore_errors=True)
+            shutil.rmtree(self.root / f".claimed-{token}", ignore_errors=True)
 
     def sweep(self, now: float) -> int:
         """Delete uploads older than an hour, and leftovers without readable meta data; returns how many went."""
@@ -445,9 +463,13 @@ def register(app: bottle.Bottle, web: Web) -> None:
             return refused(t("imp.expired"), 404)
         if web.form("action") != "import":
             return dry_run(user, upload, mapping_from_form())
-        report = contacts.import_csv(web.db(), web.config, upload.path, dry_run=False, now=web.now(),
-                                     mapping=upload.mapping, actor=user.username)  # audited as contacts.import
+        taken = uploads.claim(upload)
+        if taken is None:
+            return refused(t("imp.expired"), 404)
+        report = contacts.import_csv(web.db(), web.config, taken.path, dry_run=False, now=web.now(),
+                                     mapping=taken.mapping, actor=user.username)  # audited as contacts.import
         if report.error:
+            uploads.release(taken)
             bottle.response.status = 400
             return import_page(report=report, upload=upload, rows=shown_rows(report),
                                headers=file_headers(upload.path, report.delimiter))
