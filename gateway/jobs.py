@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from gateway import campaigns, contacts, store
+from gateway import campaigns, contacts, store, templates
 from gateway.campaigns import CampaignState, Schedule
 from gateway.config import Config
 from gateway.errors import UserInputError
@@ -111,13 +111,27 @@ def automation_settings(db: store.Database, name: str) -> dict[str, Any]:
     return {**AUTOMATIONS[name], **(stored if isinstance(stored, dict) else {})}
 
 
-def configure_automation(db: store.Database, name: str, changes: Mapping[str, Any], *, now: float) -> None:
-    """Change an automation's settings (enabled, cron, body, days …); takes effect at the next tick."""
+def configure_automation(db: store.Database, name: str, changes: Mapping[str, Any], *, now: float,
+                         zone: str = "Europe/Moscow") -> None:
+    """Change an automation's settings (enabled, cron, body, days …); takes effect at the next tick.
+
+    Checked like any campaign's: the schedule fires at most once an hour, the text is a valid template and
+    touches no restricted category — an automation runs unattended, so a mistake here repeats itself.
+    """
     if name not in AUTOMATIONS:
         raise UserInputError(f"unknown automation {name!r}; known: {', '.join(AUTOMATIONS)}")
     unknown = set(changes) - set(AUTOMATIONS[name])
     if unknown:
         raise UserInputError(f"unknown automation setting(s): {', '.join(sorted(unknown))}")
+    if "cron" in changes:
+        check_cron(str(changes["cron"]), zone)
+    if "body" in changes:
+        templates.compile_template(str(changes["body"]))
+        hits = campaigns.check_restricted(db, str(changes["body"]))
+        if hits:
+            raise UserInputError(f"the text touches a restricted category: {hits[0].label}")
+    if "days" in changes and not (isinstance(changes["days"], int) and 1 <= changes["days"] <= 365):
+        raise UserInputError("days must be a whole number from 1 to 365")
     stored = cstore.get_setting(db, f"automation.{name}")
     cstore.set_setting(db, f"automation.{name}", {**(stored if isinstance(stored, dict) else {}), **changes}, now)
 

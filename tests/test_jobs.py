@@ -177,3 +177,20 @@ def test_demo_data_switches_the_automations_on(tmp_path: Path) -> None:
     jobs.tick(db, config, now)
     assert {c["automation"] for c in campaigns.list_all(db)} == {None, *jobs.AUTOMATIONS}
     assert jobs.tick(db, config, _at(2026, 4, 2, 10)).fired  # the birthday greeting of the customer born today
+
+
+@pytest.mark.parametrize(("changes", "fragment"), [
+    ({"cron": "* * * * *"}, "once an hour"),
+    ({"body": "С днём рождения, {nmae}!"}, "nmae"),
+    ({"body": "Скидка на вино ко дню рождения"}, "restricted"),
+    ({"days": 0}, "days"),
+])
+def test_automation_changes_are_checked_like_campaigns(tmp_path, changes, fragment) -> None:
+    from gateway import jobs as jobs_module
+    from gateway import store as store_module
+    from gateway.errors import UserInputError
+
+    db = store_module.connect(tmp_path / "a.db")
+    name = "agent_nudge" if "days" in changes else "birthday"
+    with pytest.raises(UserInputError, match=fragment):
+        jobs_module.configure_automation(db, name, changes, now=1.0)
