@@ -441,3 +441,13 @@ def test_huge_ids_in_the_query_are_not_a_server_error(env) -> None:
     for path in ("/outbox?before=100000000000000000000000", "/inbox?before=100000000000000000000000",
                  "/orders?before=100000000000000000000000", "/audit?before=100000000000000000000000"):
         assert client.get(path).status < 500, path
+
+
+def test_a_self_refreshing_dashboard_does_not_keep_a_session_alive(env) -> None:
+    clock, idle = env["clock"], env["config"].web.session_idle_minutes * 60
+    client = signed_in(env["app"], "oper")
+    for _ in range(int(idle // 60) + 2):  # the page polls every minute while nobody touches it
+        clock.advance(60)
+        client.get("/ui/dashboard.part")
+    resp = client.get("/contacts")
+    assert resp.status == 303 and "/login" in (resp.header("Location") or "")

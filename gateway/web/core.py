@@ -93,7 +93,11 @@ class Web:
                     store_web.delete_session(db, token)
                     environ["smsgw.expired"] = True
                 else:
-                    if now - row["last_seen"] > 5:  # spare the disk a write per request
+                    req = bottle.request
+                    # A page refreshing itself (GET …part) is not a person at the keyboard: an open dashboard
+                    # must not keep an unattended session alive past its idle limit.
+                    polling = req.method == "GET" and req.path.endswith(".part")
+                    if now - row["last_seen"] > 5 and not polling:  # spare the disk a write per request
                         store_web.touch_session(db, token, now)
                     user = security.User(row["user_id"], row["u_username"], Role(row["u_role"]),
                                          row["u_lang"] or i18n.pick_language(bottle.request.get_header("Accept-Language")),
