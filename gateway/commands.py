@@ -51,6 +51,7 @@ from gateway.store import outbox as q
 log = logging.getLogger("gateway.commands")
 
 LOOP_WINDOW_S = 600.0
+REG_CONSENT_VERSION = "sms-reg-2026-11"  # the reg_welcome text that tells what a registered customer receives
 BONUS_PERCENT_KEY = "bonus_percent"
 BROADCAST_CAP_KEY = "agent_broadcast_daily_cap"
 
@@ -368,7 +369,9 @@ def _register(turn: _Turn, command: grammar.Register) -> tuple[InState, Handled]
                                  lang=str(lang))
     if contact is not None:  # a bare row (e.g. from an earlier STOP) becomes the customer
         cq.update_contact(db, contact_id, now, name=command.name, agent_id=agent_id, lang=str(lang))
-    contacts.opt_in(db, turn.phone, "sms registration", now, inbox_id=turn.inbox_id)
+    # Consent by the customer's own SMS; the welcome says what they will receive and how to stop it.
+    contacts.opt_in(db, turn.phone, "sms registration", now, inbox_id=turn.inbox_id, evidence=turn.text[:500],
+                    text_version=REG_CONSENT_VERSION)
     turn.reply(grammar.reply_text("reg_welcome", lang, name=command.name))
     if agent is not None:
         turn.notify(agent["phone"], grammar.reply_text("reg_agent_notify", _agent_lang(agent), name=command.name,

@@ -499,3 +499,11 @@ def grammar_looks_automatic(text: str) -> bool:
     from gateway import grammar
 
     return grammar.looks_automatic(text)
+
+
+def test_registration_consent_names_its_text_and_keeps_the_sms_as_evidence(desk: Desk) -> None:
+    desk.receive("+79165559999", "РЕГ Светлана")
+    [event] = contacts.consent_history(desk.db, "+79165559999")
+    assert (event["source"], event["text_version"]) == ("sms registration", commands.REG_CONSENT_VERSION)
+    assert event["evidence"] == "РЕГ Светлана" and event["inbox_id"] is not None
+    assert "СТОП" in desk.replies("+79165559999")[-1]  # the welcome says how to stop what was agreed to
