@@ -422,18 +422,23 @@ def parse_fields(text: str) -> tuple[str, ...]:
     return tuple(_unquote(f) for f in _split_fields(text))
 
 
-def _split_fields(text: str) -> list[str]:
-    """Split on commas outside double quotes, keeping quotes; fields are stripped of spaces."""
-    fields: list[str] = []
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside double quotes, keeping the quotes and the spaces."""
+    parts: list[str] = []
     start, quoted = 0, False
     for i, ch in enumerate(text):
         if ch == '"':
             quoted = not quoted
-        elif ch == "," and not quoted:
-            fields.append(text[start:i].strip())
+        elif ch == sep and not quoted:
+            parts.append(text[start:i])
             start = i + 1
-    fields.append(text[start:].strip())
-    return fields
+    parts.append(text[start:])
+    return parts
+
+
+def _split_fields(text: str) -> list[str]:
+    """Split on commas outside double quotes, keeping quotes; fields are stripped of spaces."""
+    return [f.strip() for f in _split_unquoted(text, ",")]
 
 
 def _unquote(field_: str) -> str:
@@ -551,16 +556,7 @@ def _expected_names(command: str) -> dict[str, str]:
 
 def _split_semicolons(text: str) -> list[str]:
     """Split a command line on `;` outside double quotes."""
-    parts: list[str] = []
-    start, quoted = 0, False
-    for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == ";" and not quoted:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
+    return _split_unquoted(text, ";")
 
 
 def _check_text(value: str, what: str, forbidden: str) -> None:

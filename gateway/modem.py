@@ -95,11 +95,8 @@ def _value(line: str) -> str:
 
 
 def _ints(text: str) -> list[int | None]:
-    out: list[int | None] = []
-    for part in text.split(","):
-        part = part.strip().strip('"')
-        out.append(int(part) if part.isdigit() else None)
-    return out
+    """The integer fields of an AT answer (quoted text fields become None), split by the AT engine's rules."""
+    return [int(part) if part.isdigit() else None for part in at.parse_fields(text)]
 
 
 class ModemSession:
