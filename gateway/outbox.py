@@ -61,7 +61,7 @@ class Claimed:
     priority: int
     attempts: int
     parts_total: int
-
+    concat_ref: int | None = None  # kept from an earlier attempt, so missing parts join the ones sent
 
 @dataclass(frozen=True)
 class NothingToSend:
@@ -105,7 +105,8 @@ def claim(db: store.Database, modem_id: int, now: float, rules: ClaimPolicy,
             if wait > 0:
                 return NothingToSend(min(wait, max_wait), "pacing")
             q.mark_sending(db, row["id"], modem_id, now)
-            return Claimed(row["id"], row["phone"], row["body"], row["priority"], row["attempts"] + 1, parts)
+            return Claimed(row["id"], row["phone"], row["body"], row["priority"], row["attempts"] + 1, parts,
+                           row["concat_ref"])
     due = q.next_due(db, modem_id, bulk_allowed=bulk_ok)
     wait = max_wait if due is None else min(max_wait, max(0.0, due - now))
     return NothingToSend(wait, "idle" if due is None else "not due")

@@ -291,9 +291,8 @@ class ModemWorker(threading.Thread):
     def _send_parts(self, msg: outbox.Claimed) -> None:
         w, db, session = self.wiring, self.db, self.session
         assert db is not None and session is not None and self.modem_id is not None
-        row = q.get(db, msg.id) or {}
         done = q.active_parts(db, msg.id)
-        reference = row.get("concat_ref")
+        reference = msg.concat_ref
         series = max((p["series"] for p in done), default=1)
         if done and (any(p["modem_id"] != self.modem_id for p in done) or
                      (msg.parts_total > 1 and reference is None)):
@@ -307,7 +306,7 @@ class ModemWorker(threading.Thread):
             q.finish(db, msg.id, OutState.FAILED, w.clock(), f"cannot be encoded as SMS: {exc}")
             log.warning("message %d cannot be encoded: %s", msg.id, exc)
             return
-        q.set_concat(db, msg.id, reference if len(pdus) > 1 else None, len(pdus), str(sms.plan(msg.body).encoding))
+        q.set_concat(db, msg.id, reference if len(pdus) > 1 else None, len(pdus))
         already = {p["seq"] for p in done}
         for pdu in pdus:
             if pdu.part in already:
@@ -496,7 +495,8 @@ class Supervisor:
             self.wiring.clock_ok = clock_ok
         self.workers: dict[str, ModemWorker] = {}
         self._probe_after: dict[str, tuple[float, float]] = {}  # real path → (next probe time, backoff)
-        self._port_imei: dict[str, str] = {}  # real path → IMEI it answered with (a modem's other AT ports)
+        self._port_imei: dict[str, str] = {}
+        self._scan_lock = threading.Lock()  # real path → IMEI it answered with (a modem's other AT ports)
         self._thread = threading.Thread(target=self._run, name="modem-supervisor", daemon=True)
 
     def start(self) -> None:
@@ -537,6 +537,10 @@ class Supervisor:
 
     def scan(self) -> None:
         """Probe configured ports nobody holds; hand each to the worker of the IMEI it answers with."""
+        with self._scan_lock:  # the scanner thread and a caller (poke, tests) never probe the same port at once
+            self._scan()
+
+    def _scan(self) -> None:
         held = {os.path.realpath(p) for w in list(self.workers.values()) if (p := w.busy_path or
                                                                              (w.path if w.parked else None))}
         now = self.wiring.monotonic()

@@ -104,7 +104,7 @@ class Gateway:
 
     def online(self, count: int, timeout: float = 30.0) -> None:
         """Wait until `count` workers are connected."""
-        wait_until(lambda: sum(w.connected.is_set() for w in self.supervisor.workers.values()) >= count,
+        wait_until(lambda: sum(w.connected.is_set() for w in list(self.supervisor.workers.values())) >= count,
                    timeout, f"{count} modem(s) online")
 
     def counts(self) -> dict[str, int]:

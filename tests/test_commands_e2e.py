@@ -231,7 +231,7 @@ def test_random_texts_and_bytes_through_the_simulator_are_all_stored(tmp_path: P
             expected = parts + len(raw)
             wait_until(lambda: gw.db.execute("SELECT count(*) FROM inbox_parts").fetchone()[0] >= expected, 60,
                        f"{expected} parts stored")
-            worker = next(iter(gw.supervisor.workers.values()))
+            worker = next(iter(list(gw.supervisor.workers.values())))
             assert worker.is_alive() and worker.connected.is_set()
             bodies = dict(gw.db.execute("SELECT phone, body FROM inbox WHERE phone LIKE '+7916400%'").fetchall())
             assert bodies == texts

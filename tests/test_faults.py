@@ -23,7 +23,7 @@ def test_a_multipart_message_left_half_sent_by_a_vanished_sim_is_sent_whole_by_a
         # The state modem A leaves when it vanishes after part 1 of 3: part recorded, message requeued.
         message_id = outbox.submit(db, config, "+79167770001", LONG, now=1.0)
         gone = store_modems.upsert_identity(db, "356938030099999", 1.0, name="vanished")
-        q.set_concat(db, message_id, 42, 3, "ucs2")
+        q.set_concat(db, message_id, 42, 3)
         q.record_part(db, message_id, 1, gone, 17, 2.0)
         with Gateway(config) as gw:
             gw.supervisor.poke()
@@ -52,7 +52,7 @@ def test_a_wrong_pin_is_tried_once_ever_and_the_modem_is_left_alone(tmp_path: Pa
         sim.set_faults(pin="1111")
         config = make_config(tmp_path, [sim.path], modem={"pin": "2222"})
         with Gateway(config) as gw:
-            worker = wait_until(lambda: next(iter(gw.supervisor.workers.values()), None), 30, "a worker")
+            worker = wait_until(lambda: next(iter(list(gw.supervisor.workers.values())), None), 30, "a worker")
             wait_until(lambda: worker.parked, 30, "the worker to park")
             for _ in range(3):
                 gw.supervisor.scan()  # rescans must not hand the port back to a parked worker
@@ -60,7 +60,7 @@ def test_a_wrong_pin_is_tried_once_ever_and_the_modem_is_left_alone(tmp_path: Pa
             row = store_modems.list_modems(gw.db)[0]
             assert row["status"] == "error" and "refused the configured PIN" in row["last_error"]
         with Gateway(config) as gw:  # a restart with the same wrong PIN does not try it again
-            worker = wait_until(lambda: next(iter(gw.supervisor.workers.values()), None), 30, "a worker")
+            worker = wait_until(lambda: next(iter(list(gw.supervisor.workers.values())), None), 30, "a worker")
             wait_until(lambda: worker.parked, 30, "the worker to park")
             assert "never tried twice" in worker.parked
         assert _sim_pin_state(sim.path) == "+CPIN: SIM PIN"  # not SIM PUK: two tries are left

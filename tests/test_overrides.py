@@ -46,7 +46,7 @@ def test_a_running_worker_follows_quiet_hours_changed_by_staff(tmp_path: Path) -
             gw.online(1)
             # staff declare noon to 13:00 quiet; the worker picks it up at its next health check
             overrides.save_quiet_hours(gw.db, start="11:00", end="13:00", transactional=False, now=clock())
-            worker = next(iter(gw.supervisor.workers.values()))
+            worker = next(iter(list(gw.supervisor.workers.values())))
             worker._next_health = 0.0  # ask for the next loop turn to re-read the settings now
             wait_until(lambda: worker._next_health > 0, 30, "the worker's next health check")
             bulk = outbox.submit(gw.db, config, "+79161230000", "promo", now=clock(), priority=Priority.BULK)

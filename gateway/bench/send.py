@@ -42,7 +42,7 @@ def run(modems: int, messages: int, latency: float, profile: str = "generic") ->
         supervisor = Supervisor(config, stopping=stopping, clock_ok=lambda: True)
         supervisor.start()
         deadline = time.monotonic() + 60
-        while not all(w.connected.is_set() for w in supervisor.workers.values()) or \
+        while not all(w.connected.is_set() for w in list(supervisor.workers.values())) or \
                 len(supervisor.workers) < modems:
             if time.monotonic() > deadline:
                 raise RuntimeError("the modems did not come online")

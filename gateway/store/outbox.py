@@ -55,7 +55,7 @@ def counts(db: Database) -> dict[str, int]:
 # --- the claim: everything below runs inside the caller's `immediate(db)` transaction ----------------------
 
 CANDIDATE_COLUMNS = """o.id, o.phone, o.body, o.class, o.priority, o.attempts, o.parts_total, o.campaign_id,
-    o.pinned_modem_id, o.expires_at, o.contact_id,
+    o.pinned_modem_id, o.expires_at, o.contact_id, o.concat_ref,
     c.timezone AS contact_zone, c.opted_out_at, c.consent_advertising, c.consent_service, c.bulk_paused_at,
     c.id AS cid"""
 
@@ -167,10 +167,9 @@ def mark_sent(db: Database, message_id: int, now: float) -> None:
     settle(db, message_id, now)
 
 
-def set_concat(db: Database, message_id: int, reference: int | None, parts_total: int, encoding: str) -> None:
+def set_concat(db: Database, message_id: int, reference: int | None, parts_total: int) -> None:
     """Remember the concatenation reference of a message so a retry reuses it for the missing parts."""
-    db.execute("UPDATE outbox SET concat_ref = ?, parts_total = ?, encoding = ? WHERE id = ?",
-               [reference, parts_total, encoding, message_id])
+    db.execute("UPDATE outbox SET concat_ref = ?, parts_total = ? WHERE id = ?", [reference, parts_total, message_id])
 
 
 def retry_later(db: Database, message_id: int, until: float, reason: str, now: float) -> None:
