@@ -135,11 +135,13 @@ class ModemWorker(threading.Thread):
                 except ModemGone as exc:
                     self._lost(f"modem gone: {exc}")
                 except PinRefused as exc:
-                    # Never try again on our own: a third wrong PIN locks the SIM behind its PUK.
-                    self.parked = str(exc)
+                    # Never try again on our own: a third wrong PIN locks the SIM behind its PUK. The status
+                    # and the refused PIN are recorded before `parked` tells anyone this modem is done with;
+                    # a re-attach in between would stop at the remembered PIN in _connect.
+                    self._lost(str(exc), status=ModemStatus.ERROR, rescan=False)
                     if self.entry.pin:
                         store_modems.remember_refused_pin(self.db, self.imei, _digest(self.entry.pin), w.clock())
-                    self._lost(str(exc), status=ModemStatus.ERROR)
+                    self.parked = str(exc)
                     log.error("%s; this modem is left alone until the configuration is fixed", exc)
                 except (ModemError, OSError) as exc:
                     self._lost(f"modem error: {exc}", status=ModemStatus.ERROR)
@@ -157,7 +159,7 @@ class ModemWorker(threading.Thread):
                     log.exception("cannot record the modem's status")
             self.db.close()
 
-    def _lost(self, reason: str, status: ModemStatus = ModemStatus.OFFLINE) -> None:
+    def _lost(self, reason: str, status: ModemStatus = ModemStatus.OFFLINE, rescan: bool = True) -> None:
         if self.session:
             self.session.close()
         self.session = None
@@ -174,7 +176,8 @@ class ModemWorker(threading.Thread):
                                            last_error=reason)
             except Exception:  # the database may be what failed
                 log.exception("cannot record the modem's status")
-        self.wiring.rescan.set()  # the supervisor rescans at once
+        if rescan:
+            self.wiring.rescan.set()  # the supervisor rescans at once
 
     def _connect(self) -> None:
         w, db = self.wiring, self.db
